@@ -1,0 +1,1 @@
+"""spinepath: decision support for minimally invasive treatment of nerve-compression pain."""

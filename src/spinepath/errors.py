@@ -1,0 +1,98 @@
+"""One exception tree for spinepath, with stable codes.
+
+    SpinepathError (code: spinepath-error)
+    ├── ContentError (content-invalid)        a content file or directory is wrong; nothing is loaded
+    │   └── CriteriaError (criteria-invalid)  a criterion uses disallowed syntax or unknown names
+    ├── CaseError (case-invalid)              a patient case breaks the input contract
+    ├── PolicyError (policy-unknown)          a policy profile id that the snapshot does not hold
+    └── InputError (input-invalid)            a file or argument given to a command is unusable
+
+Every error carries ``code`` (stable, kebab-case, documented in docs/errors.md), a human
+``message`` and, where one field is at fault, ``field`` (a dotted path) so that the CLI and
+the API can say exactly what to fix. ``problems`` holds every individual finding when one
+error reports many (a content check, a case with several bad fields).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One finding: where it is, what is wrong, and (when known) what is allowed."""
+
+    location: str
+    message: str
+    field: str | None = None
+
+    def __str__(self) -> str:
+        where = self.location + (f" at {self.field}" if self.field else "")
+        return f"{where}: {self.message}"
+
+
+@dataclass
+class SpinepathError(Exception):
+    """Base of every error spinepath raises on purpose."""
+
+    message: str
+    field: str | None = None
+    problems: list[Problem] = field(default_factory=list)
+    code = "spinepath-error"
+
+    def __post_init__(self) -> None:
+        super().__init__(self.message)
+
+    def __str__(self) -> str:
+        if not self.problems:
+            return self.message
+        lines = [self.message] + [f"  - {p}" for p in self.problems]
+        return "\n".join(lines)
+
+    def to_dict(self) -> dict[str, object]:
+        """The error envelope shared by the CLI's --json output and the API."""
+        return {
+            "code": self.code,
+            "message": self.message,
+            "field": self.field,
+            "problems": [
+                {"location": p.location, "field": p.field, "message": p.message}
+                for p in self.problems
+            ],
+        }
+
+
+class ContentError(SpinepathError):
+    """Content files are malformed or inconsistent; the snapshot is not built."""
+
+    code = "content-invalid"
+
+
+class CriteriaError(ContentError):
+    """A criterion expression is not in the allowed language or names an unknown fact."""
+
+    code = "criteria-invalid"
+
+
+class CaseError(SpinepathError):
+    """A patient case does not satisfy the input contract."""
+
+    code = "case-invalid"
+
+
+class PolicyError(SpinepathError):
+    """A policy profile was requested that the knowledge snapshot does not contain."""
+
+    code = "policy-unknown"
+
+
+class InputError(SpinepathError):
+    """A file or command argument cannot be used (missing, unreadable, wrong format)."""
+
+    code = "input-invalid"
+
+
+ERROR_CODES: dict[str, str] = {
+    cls.code: (cls.__doc__ or "").strip().splitlines()[0]
+    for cls in (SpinepathError, ContentError, CriteriaError, CaseError, PolicyError, InputError)
+}
