@@ -10,7 +10,7 @@ Ranges are checked here so that an impossible value (NRS 14, age -3, relief 140 
 
 from __future__ import annotations
 
-from datetime import date
+import datetime as dt
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -69,6 +69,10 @@ def _check_roots(values: list[str] | None) -> list[str] | None:
     return out
 
 
+def _check_root(value: str) -> str:
+    return (_check_roots([value]) or [value])[0]
+
+
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
 
@@ -83,7 +87,10 @@ class PainSite(_Model):
     )
     below_knee: bool | None = Field(default=None, description="Leg pain reaches below the knee")
 
-    _roots = field_validator("dermatomes")(classmethod(lambda cls, v: _check_roots(v)))
+    @field_validator("dermatomes")
+    @classmethod
+    def _roots(cls, v: list[str] | None) -> list[str] | None:
+        return _check_roots(v)
 
 
 class FacePain(_Model):
@@ -102,7 +109,12 @@ class FacePain(_Model):
 
 
 class Pain(_Model):
-    """The pain map: where it hurts, how much, and for how long."""
+    """The pain map: where it hurts, how much, and for how long.
+
+    Contract: when a pain map is given, a body site it leaves out has no pain (a clinician
+    marks where it hurts), and ``ulnar_sensory_symptoms`` left blank means not reported. A
+    marked site with a blank score stays unknown. With no pain map, all pain facts are unknown.
+    """
 
     back: PainSite | None = None
     leg: PainSite | None = None
@@ -127,9 +139,10 @@ class MotorFinding(_Model):
     side: Literal["left", "right"] | None = None
     mrc: MRC | None = None
 
-    _root = field_validator("myotome")(
-        classmethod(lambda cls, v: (_check_roots([v]) or [v])[0])
-    )
+    @field_validator("myotome")
+    @classmethod
+    def _root(cls, v: str) -> str:
+        return _check_root(v)
 
 
 class Neuro(_Model):
@@ -183,7 +196,7 @@ class ImagingFinding(_Model):
     """One finding on MRI or CT, by level and side (Fardon 2014 morphology for discs)."""
 
     modality: Literal["mri", "ct", "xray", "ultrasound", "nerve_conduction"] | None = None
-    date: date | None = None
+    date: dt.date | None = None
     region: Literal["cervical", "thoracic", "lumbar", "sacral", "cranial", "elbow"] | None = None
     level: str | None = Field(default=None, description="Motion segment, e.g. L4-L5")
     side: FindingSide | None = None
@@ -211,10 +224,15 @@ class ImagingFinding(_Model):
     )
     severe_ulnar_neuropathy: bool | None = None
 
-    _level = field_validator("level")(classmethod(lambda cls, v: _check_level(v)))
-    _root = field_validator("root_compressed")(
-        classmethod(lambda cls, v: None if v is None else (_check_roots([v]) or [v])[0])
-    )
+    @field_validator("level")
+    @classmethod
+    def _level(cls, v: str | None) -> str | None:
+        return _check_level(v)
+
+    @field_validator("root_compressed")
+    @classmethod
+    def _root(cls, v: str | None) -> str | None:
+        return None if v is None else _check_root(v)
 
 
 TreatmentKind = Literal[
@@ -239,8 +257,8 @@ class PriorTreatment(_Model):
 
     kind: TreatmentKind
     weeks: Weeks | None = None
-    start: date | None = None
-    end: date | None = None
+    start: dt.date | None = None
+    end: dt.date | None = None
     response: Response | None = None
     tolerated: bool | None = None
 
@@ -258,24 +276,30 @@ class DiagnosticBlock(_Model):
     region: Literal["cervical", "thoracic", "lumbar"] | None = None
     level: str | None = None
     side: Side | None = None
-    date: date | None = None
+    date: dt.date | None = None
     relief_pct: Percent | None = Field(default=None, description="Peak pain relief, 0-100 %")
 
-    _level = field_validator("level")(classmethod(lambda cls, v: _check_level(v)))
+    @field_validator("level")
+    @classmethod
+    def _level(cls, v: str | None) -> str | None:
+        return _check_level(v)
 
 
 class PriorProcedure(_Model):
     """A procedure already done, with its result."""
 
     procedure: str = Field(description="Procedure id from the knowledge base, e.g. rf-facet-lumbar")
-    date: date | None = None
+    date: dt.date | None = None
     level: str | None = None
     side: Side | None = None
     relief_pct: Percent | None = None
     relief_months: float | None = Field(default=None, ge=0, le=600)
     complications: list[str] | None = None
 
-    _level = field_validator("level")(classmethod(lambda cls, v: _check_level(v)))
+    @field_validator("level")
+    @classmethod
+    def _level(cls, v: str | None) -> str | None:
+        return _check_level(v)
 
 
 class PriorSurgery(_Model):
@@ -284,9 +308,12 @@ class PriorSurgery(_Model):
     kind: Literal["discectomy", "laminectomy", "fusion", "microvascular_decompression", "other"]
     region: Literal["cervical", "thoracic", "lumbar", "cranial"] | None = None
     level: str | None = None
-    date: date | None = None
+    date: dt.date | None = None
 
-    _level = field_validator("level")(classmethod(lambda cls, v: _check_level(v)))
+    @field_validator("level")
+    @classmethod
+    def _level(cls, v: str | None) -> str | None:
+        return _check_level(v)
 
 
 class Medicine(_Model):
