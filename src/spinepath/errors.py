@@ -15,7 +15,8 @@ error reports many (a content check, a case with several bad fields).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from dataclasses import field as dc_field
 
 
 @dataclass(frozen=True)
@@ -37,7 +38,7 @@ class SpinepathError(Exception):
 
     message: str
     field: str | None = None
-    problems: list[Problem] = field(default_factory=list)
+    problems: list[Problem] = dc_field(default_factory=list)
     code = "spinepath-error"
 
     def __post_init__(self) -> None:

@@ -317,7 +317,7 @@ def build_catalogue(antithrombotic_names: tuple[str, ...] = ()) -> dict[str, Fac
     # --- treatments
     facts += [
         FactDef("conservative_care_weeks", "number",
-                Agg("treatments", "max", OneOf("kind", CONSERVATIVE_KINDS), "weeks"),
+                Agg("treatments", "max", OneOf("kind", CONSERVATIVE_KINDS), "weeks", empty=0),
                 "Longest documented course of conservative care, in weeks (courses overlap, "
                 "so the longest is used, not the sum).",
                 "How many weeks of conservative care (physiotherapy, exercise, medicines)?"),
@@ -327,7 +327,7 @@ def build_catalogue(antithrombotic_names: tuple[str, ...] = ()) -> dict[str, Fac
                 "Some conservative treatment is giving a good response.",
                 "Is conservative care helping (response: none, partial, good)?"),
         FactDef("physiotherapy_weeks", "number",
-                Agg("treatments", "max", OneOf("kind", ("physiotherapy", "exercise")), "weeks"),
+                Agg("treatments", "max", OneOf("kind", ("physiotherapy", "exercise")), "weeks", empty=0),
                 "Longest documented course of physiotherapy or exercise, in weeks.",
                 "How many weeks of physiotherapy or exercise?"),
         FactDef("tn_drug_tried", "bool",

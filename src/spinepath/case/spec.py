@@ -302,6 +302,9 @@ class Agg:
     fn: AggFn
     where: Cond | None = None
     value: str | None = None  # element field for max/min
+    #: max/min when the list is known and no element matches (e.g. 0 weeks of care when the
+    #: treatment list is known to be empty); None keeps it unknown.
+    empty: Value = None
 
     def _matches(self, case: Any, params: Params) -> list[tuple[Any, bool | None]]:
         items = _get_path(case, self.list) or []
@@ -319,6 +322,8 @@ class Agg:
             return sum(1 for _, m in matches if m is True)
         assert self.value is not None
         vals = [_get_path(e, self.value) for e, m in matches if m is True]
+        if not vals:
+            return self.empty
         known = [v for v in vals if v is not None]
         if not known:
             return None
@@ -342,9 +347,10 @@ class Agg:
         assert self.value is not None
         val = _sql_path("x", self.value)
         agg = "list_max" if self.fn == "max" else "list_min"
+        matched = f"list_filter({lst}, lambda x: coalesce({pred}, FALSE))"
         return (
-            f"(CASE WHEN {lst} IS NULL THEN NULL ELSE "
-            f"{agg}(list_filter(list_transform(list_filter({lst}, lambda x: coalesce({pred}, FALSE)), lambda x: {val}), lambda v: v IS NOT NULL)) END)"
+            f"(CASE WHEN {lst} IS NULL THEN NULL WHEN len({matched}) = 0 THEN {_sql_lit(self.empty)} ELSE "
+            f"{agg}(list_filter(list_transform({matched}, lambda x: {val}), lambda v: v IS NOT NULL)) END)"
         )
 
     def params(self) -> set[str]:

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Install spinepath with its test dependencies into .venv and run every check and test.
+# Used by the README's test command and by CI (.ci/run). Safe to run on a fresh machine.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=${PYTHON:-python3}
+if [ ! -x .venv/bin/python ]; then
+  "$PY" -m venv .venv
+fi
+.venv/bin/python -m pip install --quiet --upgrade pip 2>&1 | grep -v "^WARNING: Location" || true
+.venv/bin/python -m pip install --quiet -e ".[dev]" 2>&1 | grep -v "^WARNING: Location" || true
+.venv/bin/python -c "import spinepath, duckdb, sqlglot, hypothesis, zen" # fail fast if the install broke
+echo "== content check"
+.venv/bin/spinepath content check
+echo "== ruff"
+.venv/bin/ruff check src tests bench tools
+echo "== mypy"
+.venv/bin/mypy
+echo "== pytest"
+.venv/bin/python -m pytest -p no:cacheprovider "$@"

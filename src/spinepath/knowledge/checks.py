@@ -1,0 +1,218 @@
+"""Cross-file content checks: the rules a schema alone cannot express.
+
+Errors (the snapshot is refused): duplicate ids, dangling source ids, malformed codes, a hard
+rule (one that can make an option contraindicated or not indicated) resting only on [NV]
+sources, criteria with unknown fact names or disallowed syntax, constant criteria (they can
+never change and so are unreachable or always-on), unknown cross-references, policy profiles
+that do not set exactly the declared parameters, and non-approved items without a review note.
+Warnings: approved items past their review date.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from datetime import date
+from typing import Any
+
+from pydantic import BaseModel
+
+from spinepath.case.spec import Derived, FactDef
+from spinepath.errors import CriteriaError, Problem
+from spinepath.knowledge import schema as s
+from spinepath.knowledge.codes import code_problem
+from spinepath.rules.criteria import compile_criterion
+
+HARD_SECTIONS = ("applies_when", "indications", "exclusions", "contraindications.absolute")
+
+
+def _refs(obj: Any, path: str = "") -> Iterator[tuple[str, s.SourceRef]]:
+    if isinstance(obj, s.SourceRef):
+        yield path, obj
+    elif isinstance(obj, BaseModel):
+        for name in type(obj).model_fields:
+            yield from _refs(getattr(obj, name), f"{path}.{name}" if path else name)
+    elif isinstance(obj, (list, tuple)):
+        for i, v in enumerate(obj):
+            yield from _refs(v, f"{path}[{i}]")
+    elif isinstance(obj, dict):
+        for k, v in obj.items():
+            yield from _refs(v, f"{path}.{k}")
+
+
+def _codes(obj: Any, path: str = "") -> Iterator[tuple[str, s.Code]]:
+    if isinstance(obj, s.Code):
+        yield path, obj
+    elif isinstance(obj, BaseModel):
+        for name in type(obj).model_fields:
+            yield from _codes(getattr(obj, name), f"{path}.{name}" if path else name)
+    elif isinstance(obj, (list, tuple)):
+        for i, v in enumerate(obj):
+            yield from _codes(v, f"{path}[{i}]")
+
+
+def procedure_criteria(p: s.Procedure) -> Iterator[tuple[str, s.Criterion]]:
+    """(section path, criterion) for every criterion of a procedure."""
+    yield "applies_when", p.applies_when
+    for section in ("indications", "exclusions", "prerequisites", "recommend_when"):
+        for i, c in enumerate(getattr(p, section)):
+            yield f"{section}[{i}]", c
+    for i, c in enumerate(p.contraindications.absolute):
+        yield f"contraindications.absolute[{i}]", c
+    for i, c in enumerate(p.contraindications.relative):
+        yield f"contraindications.relative[{i}]", c
+    for i, c in enumerate(p.predictors.favourable):
+        yield f"predictors.favourable[{i}]", c
+    for i, c in enumerate(p.predictors.unfavourable):
+        yield f"predictors.unfavourable[{i}]", c
+    if p.repeat:
+        for i, c in enumerate(p.repeat.criteria):
+            yield f"repeat.criteria[{i}]", c
+
+
+def effective_tag(ref: s.SourceRef, sources: Mapping[str, s.Source]) -> str | None:
+    if ref.tag:
+        return ref.tag
+    src = sources.get(ref.id)
+    return src.tag if src else None
+
+
+def run_checks(
+    parsed: dict[str, Any], facts: Mapping[str, FactDef], today: date | None
+) -> tuple[list[Problem], list[Problem]]:
+    errors: list[Problem] = []
+    warnings: list[Problem] = []
+    reg_where, register = parsed["files"]["sources.yaml"]
+    shared_where, shared = parsed["files"]["shared.yaml"]
+    sources: dict[str, s.Source] = {}
+    for i, src in enumerate(register.sources):
+        if src.id in sources:
+            errors.append(Problem(reg_where, f"duplicate source id {src.id!r}", f"sources[{i}].id"))
+        sources[src.id] = src
+
+    params = {p.name: p for p in shared.parameters}
+    if len(params) != len(shared.parameters):
+        errors.append(Problem(shared_where, "duplicate parameter name", "parameters"))
+    clash = set(params) & set(facts)
+    for name in sorted(clash):
+        errors.append(Problem(shared_where, f"parameter {name!r} has the same name as a fact", "parameters"))
+    known = set(facts) | set(params)
+
+    def check_expr(where: str, path: str, text: str) -> None:
+        try:
+            crit = compile_criterion(text, known, path)
+        except CriteriaError as e:
+            errors.append(Problem(where, e.message.split(": ", 1)[-1], path))
+            return
+        if not crit.names:
+            errors.append(Problem(where, f"criterion {text!r} names no fact, so it can never change "
+                                         "(always met or never met): remove it or name a fact", path))
+
+    # derived facts must themselves be valid (they are code, but a bad one breaks every load)
+    for f in facts.values():
+        if isinstance(f.spec, Derived):
+            check_expr("spinepath/case/facts.py", f"fact {f.name}", f.spec.expr)
+
+    # ---- ids unique across item kinds
+    seen: dict[str, str] = {}
+    all_items: list[tuple[str, str, s.Editorial]] = []
+    for kind, entries in parsed["items"].items():
+        for where, item in entries:
+            if item.id in seen:
+                errors.append(Problem(where, f"duplicate id {item.id!r} (also in {seen[item.id]})", "id"))
+            seen[item.id] = where
+            all_items.append((kind, where, item))
+    procedures = {i.id for k, _, i in all_items if k == "procedures"}
+    conditions = {i.id for k, _, i in all_items if k == "conditions"}
+    phenotypes = {p.id for p in shared.phenotypes}
+
+    # ---- source references and codes everywhere
+    def check_refs(where: str, obj: Any) -> None:
+        for path, ref in _refs(obj):
+            if ref.id not in sources:
+                errors.append(Problem(where, f"source id {ref.id!r} is not in the source register "
+                                             "(content/sources.yaml)", path))
+
+    def check_codes(where: str, obj: Any) -> None:
+        for path, code in _codes(obj):
+            msg = code_problem(code.system, code.code)
+            if msg:
+                errors.append(Problem(where, msg, path + ".code"))
+
+    check_refs(shared_where, shared)
+    for _, where, item in all_items:
+        check_refs(where, item)
+        check_codes(where, item)
+        if item.status != "approved" and not item.review_note:
+            errors.append(Problem(where, f"status is {item.status!r}: review_note must say what a "
+                                         "reviewer still needs to check", "review_note"))
+        if item.status == "approved" and today is not None and item.review_due < today:
+            warnings.append(Problem(where, f"approved item is past its review date {item.review_due}",
+                                    "review_due"))
+
+    # ---- criteria: syntax, known names, hard rules not resting on [NV] only
+    for i, ph in enumerate(shared.phenotypes):
+        check_expr(shared_where, f"phenotypes[{i}].when", ph.when)
+    for i, ca in enumerate(shared.cautions):
+        check_expr(shared_where, f"cautions[{i}].when", ca.when)
+    for kind, where, item in all_items:
+        if isinstance(item, s.Procedure):
+            for path, crit in procedure_criteria(item):
+                check_expr(where, f"{path}.when", crit.when)
+                if path.split("[")[0] in HARD_SECTIONS or path == "applies_when":
+                    tags = {effective_tag(r, sources) for r in crit.sources}
+                    if tags and tags <= {"NV", None}:
+                        errors.append(Problem(
+                            where,
+                            f"hard rule {crit.id!r} rests only on [NV] sources; a rule that can make an "
+                            "option contraindicated or not indicated needs a [V] or [S] source (or move "
+                            "it to contraindications.relative, predictors or prerequisites)",
+                            f"{path}.sources"))
+            if item.repeat:
+                check_expr(where, "repeat.when", item.repeat.when)
+            for j, t in enumerate(item.treats):
+                if t not in conditions:
+                    errors.append(Problem(where, f"unknown condition id {t!r}", f"treats[{j}]"))
+        elif isinstance(item, s.RedFlag):
+            for j, feat in enumerate(item.features):
+                check_expr(where, f"features[{j}].when", feat.when)
+            if isinstance(item.defers, list):
+                for j, pid in enumerate(item.defers):
+                    if pid not in procedures:
+                        errors.append(Problem(where, f"unknown procedure id {pid!r}", f"defers[{j}]"))
+        elif isinstance(item, s.Condition):
+            for j, pid in enumerate(item.procedures):
+                if pid not in procedures:
+                    errors.append(Problem(where, f"unknown procedure id {pid!r}", f"procedures[{j}]"))
+            for j, ph in enumerate(item.phenotypes):
+                if ph not in phenotypes:
+                    errors.append(Problem(where, f"unknown phenotype id {ph!r}; allowed: "
+                                                 f"{', '.join(sorted(phenotypes))}", f"phenotypes[{j}]"))
+        elif isinstance(item, s.Policy):
+            missing = sorted(set(params) - set(item.values))
+            extra = sorted(set(item.values) - set(params))
+            if missing:
+                errors.append(Problem(where, f"policy does not set parameter(s): {', '.join(missing)}", "values"))
+            for name in extra:
+                errors.append(Problem(where, f"unknown parameter {name!r}; declared parameters: "
+                                             f"{', '.join(sorted(params))}", f"values.{name}"))
+            for name, pv in item.values.items():
+                decl = params.get(name)
+                if decl is None:
+                    continue
+                v = pv.value
+                if decl.type == "bool" and not isinstance(v, bool):
+                    errors.append(Problem(where, "must be true or false", f"values.{name}.value"))
+                if decl.type == "number":
+                    if isinstance(v, bool):
+                        errors.append(Problem(where, "must be a number", f"values.{name}.value"))
+                    elif (decl.minimum is not None and v < decl.minimum) or (
+                        decl.maximum is not None and v > decl.maximum
+                    ):
+                        errors.append(Problem(where, f"{v} is outside {decl.minimum}..{decl.maximum}",
+                                              f"values.{name}.value"))
+    policies = [i for k, _, i in all_items if k == "policies"]
+    defaults = [p.id for p in policies if isinstance(p, s.Policy) and p.default]
+    if len(defaults) != 1:
+        errors.append(Problem("content/policies", f"exactly one policy must have default: true "
+                                                  f"(found {len(defaults)}: {', '.join(defaults) or 'none'})"))
+    return errors, warnings

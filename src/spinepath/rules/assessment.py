@@ -1,0 +1,144 @@
+"""The Assessment: what the engine returns for one case. Stable JSON, documented in docs/assessment-json.md.
+
+Everything in it carries its reason: a status has the criteria that decided it, a red flag the
+features that fired it, a gap the rules it would change.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Status = Literal[
+    "recommended", "consider", "not_yet", "insufficient_information", "deferred",
+    "not_indicated", "contraindicated",
+]
+STATUS_ORDER: tuple[str, ...] = (
+    "recommended", "consider", "not_yet", "insufficient_information", "deferred",
+    "not_indicated", "contraindicated",
+)
+Result = Literal["met", "not_met", "unknown"]
+
+
+class Out(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Ref(Out):
+    id: str
+    locator: str | None = None
+    tag: str | None = None
+
+
+class CriterionResult(Out):
+    """One row of a criteria table."""
+
+    rule: str = Field(description="Global rule id, e.g. esi-transforaminal.prerequisites.conservative_weeks")
+    section: str
+    label: str
+    when: str
+    result: Result
+    facts: dict[str, Any] = Field(description="Each fact the expression reads, with its value (null = unknown)")
+    missing: str | None = None
+    sources: list[Ref] = Field(default_factory=list)
+
+
+class RedFlagResult(Out):
+    id: str
+    name: str
+    urgency: Literal["emergency", "urgent", "soon"]
+    action: str
+    fired_by: list[CriterionResult]
+    defers: list[str] | Literal["all_elective"]
+    content_status: str
+    sources: list[Ref]
+
+
+class PhenotypeResult(Out):
+    id: str
+    name: str
+    result: Result
+    because: str
+    facts: dict[str, Any]
+
+
+class Stage(Out):
+    tried_step: int | None = Field(description="Highest stepped-care step already tried (None if unknown)")
+    tried_step_name: str | None
+    next_step: int | None = Field(description="Step of the most appropriate option now")
+    next_step_name: str | None
+    reasons: list[str]
+
+
+class CautionResult(Out):
+    id: str
+    text: str
+    sources: list[Ref]
+
+
+class AntithromboticResult(Out):
+    medicine: str
+    drug: str
+    asra_risk_class: str
+    hold: str
+    restart: str
+    tag: str
+    sources: list[Ref]
+
+
+class OutcomeItem(Out):
+    measure: str
+    result: str
+    timepoint: str | None = None
+    population: str | None = None
+    sources: list[Ref]
+
+
+class Option(Out):
+    procedure: str
+    name: str
+    status: Status
+    reasons: list[str] = Field(description="Why this status, in order of the decision")
+    missing: list[str] = Field(default_factory=list, description="Prerequisites not yet met (not_yet)")
+    criteria: list[CriterionResult]
+    favourable: list[CriterionResult] = Field(default_factory=list)
+    unfavourable: list[CriterionResult] = Field(default_factory=list)
+    outcomes: list[OutcomeItem] = Field(default_factory=list)
+    cautions: list[CautionResult] = Field(default_factory=list)
+    antithrombotics: list[AntithromboticResult] = Field(default_factory=list)
+    asra_risk_class: str
+    ladder_step: int
+    content_status: str
+
+
+class Gap(Out):
+    fact: str
+    question: str
+    affects: list[str] = Field(description="Rule ids whose result this fact would settle")
+    weight: int = Field(description="How decisive: red-flag gaps first, then eligibility, then caps")
+
+
+class TraceEntry(Out):
+    rule: str
+    result: Result
+
+
+class PolicyRef(Out):
+    id: str
+    name: str
+
+
+class Assessment(Out):
+    case_id: str | None
+    assessed_on: date
+    policy: PolicyRef
+    knowledge_hash: str
+    disclaimer: str
+    red_flags: list[RedFlagResult]
+    phenotype: list[PhenotypeResult]
+    stage: Stage
+    options: list[Option]
+    gaps: list[Gap]
+    trace: list[TraceEntry]

@@ -1,0 +1,237 @@
+"""assess(case, knowledge, policy, now) -> Assessment. Deterministic and free of I/O.
+
+The order of work mirrors how a clinician reads the result: red flags first (they defer all
+elective care), then what kind of pain this is, then every procedure with its status and the
+criteria that decided it, then what is missing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date
+from typing import Any
+
+from spinepath.case.model import PatientCase
+from spinepath.case.spec import Derived
+from spinepath.knowledge import schema as s
+from spinepath.knowledge.snapshot import Knowledge
+from spinepath.rules import assessment as a
+from spinepath.rules.plan import Plan, Rule, compile_plan
+from spinepath.rules.status import decide
+
+RED_FLAG_WEIGHT = {"emergency": 100, "urgent": 80, "soon": 40}
+DEFERS_ALL = frozenset({"emergency", "urgent"})
+
+
+def evaluate_facts(plan: Plan, case: PatientCase, now: date) -> dict[str, Any]:
+    """Every fact for this case (None = unknown), plus the policy's parameters."""
+    env: dict[str, Any] = dict(plan.params)
+    for name, spec in plan.base:
+        env[name] = spec.py(case, plan.params, now)  # type: ignore[union-attr]
+    for name, expr in plan.derived:
+        env[name] = expr.evaluate(env)
+    return env
+
+
+def _result(value: Any) -> a.Result:
+    return "unknown" if value is None else ("met" if value else "not_met")
+
+
+def _refs(refs: tuple[s.SourceRef, ...] | list[s.SourceRef]) -> list[a.Ref]:
+    return [a.Ref(id=r.id, locator=r.locator, tag=r.tag) for r in refs]
+
+
+class _Run:
+    """One evaluation: facts and rule values, memoised so the trace reports each rule once."""
+
+    def __init__(self, plan: Plan, env: dict[str, Any]) -> None:
+        self.plan = plan
+        self.env = env
+        self.values: dict[str, bool | None] = {}
+
+    def value(self, r: Rule) -> bool | None:
+        if r.rule not in self.values:
+            v = r.expr.evaluate(self.env)
+            self.values[r.rule] = v
+        return self.values[r.rule]
+
+    def row(self, r: Rule) -> a.CriterionResult:
+        return a.CriterionResult(
+            rule=r.rule, section=r.section, label=r.label, when=r.when,
+            result=_result(self.value(r)),
+            facts={n: self.env.get(n) for n in sorted(r.expr.names) if n not in self.plan.params},
+            missing=r.missing, sources=_refs(r.sources),
+        )
+
+    def unknown_base_facts(self, names: frozenset[str] | set[str]) -> set[str]:
+        """Base facts behind an unknown result (derived facts are expanded)."""
+        out: set[str] = set()
+        stack = [n for n in names if n not in self.plan.params]
+        seen: set[str] = set()
+        facts = self.plan.knowledge.facts
+        while stack:
+            n = stack.pop()
+            if n in seen or self.env.get(n) is not None:
+                continue
+            seen.add(n)
+            spec = facts[n].spec
+            if isinstance(spec, Derived):
+                stack += [m for m in self.plan.derived_map[n].names if m not in self.plan.params]
+            else:
+                out.add(n)
+        return out
+
+
+def assess(
+    case: PatientCase | Mapping[str, Any],
+    knowledge: Knowledge,
+    policy: str | None = None,
+    now: date | None = None,
+) -> a.Assessment:
+    """Assess one case. ``now`` pins the date (required for reproducible output; defaults to today)."""
+    if not isinstance(case, PatientCase):
+        from spinepath.case.validate import parse_case
+
+        case = parse_case(case)
+    today = now or date.today()
+    plan = compile_plan(knowledge, policy)
+    run = _Run(plan, evaluate_facts(plan, case, today))
+    gap_weights: dict[str, int] = {}
+    gap_affects: dict[str, list[str]] = {}
+
+    def add_gaps(rule: Rule, weight: int) -> None:
+        for fact in run.unknown_base_facts(rule.expr.names):
+            gap_weights[fact] = gap_weights.get(fact, 0) + weight
+            gap_affects.setdefault(fact, [])
+            if rule.rule not in gap_affects[fact]:
+                gap_affects[fact].append(rule.rule)
+
+    # ---- red flags
+    red_flags: list[a.RedFlagResult] = []
+    defer_all: list[str] = []
+    defer_some: dict[str, list[str]] = {}
+    for rfp in plan.red_flags:
+        fired = [f for f in rfp.features if run.value(f) is True]
+        if fired:
+            flag = rfp.flag
+            red_flags.append(a.RedFlagResult(
+                id=flag.id, name=flag.name, urgency=flag.urgency, action=flag.action,
+                fired_by=[run.row(f) for f in fired], defers=flag.defers,
+                content_status=flag.status, sources=_refs(flag.sources),
+            ))
+            if flag.urgency in DEFERS_ALL or flag.defers == "all_elective":
+                defer_all.append(flag.id)
+            else:
+                for pid in flag.defers:
+                    defer_some.setdefault(pid, []).append(flag.id)
+        else:
+            for f in rfp.features:
+                if run.value(f) is None:
+                    add_gaps(f, RED_FLAG_WEIGHT[rfp.flag.urgency])
+    red_flags.sort(key=lambda r: (-RED_FLAG_WEIGHT[r.urgency], r.id))
+
+    # ---- phenotype
+    phenotype = [
+        a.PhenotypeResult(id=ph.id, name=ph.name, result=_result(run.value(r)), because=ph.because,
+                          facts=run.row(r).facts)
+        for ph, r in plan.phenotypes if run.value(r) is not False
+    ]
+    phenotype.sort(key=lambda p: (p.result != "met", p.id))
+
+    # ---- options
+    meds = [m.name for m in (case.medicines or [])]
+    options: list[a.Option] = []
+    for pp in plan.procedures:
+        p = pp.proc
+        values = {r.rule: run.value(r) for r in pp.decision_rules()}
+        d = decide(pp, values, defer_all or defer_some.get(p.id, []))
+        if d.status != "deferred":
+            for rule, w in d.unknown_rules:
+                add_gaps(rule, w)
+        cautions = [
+            a.CautionResult(id=ca.id, text=ca.text, sources=_refs(ca.sources))
+            for ca, r in plan.cautions
+            if (ca.applies_to == "all" or getattr(p, ca.applies_to)) and run.value(r) is True
+        ]
+        options.append(a.Option(
+            procedure=p.id, name=p.name, status=d.status,  # type: ignore[arg-type]
+            reasons=d.reasons, missing=d.missing,
+            criteria=[run.row(r) for r in pp.decision_rules()],
+            favourable=[run.row(r) for r in pp.favourable if run.value(r) is True],
+            unfavourable=[run.row(r) for r in pp.unfavourable if run.value(r) is True],
+            outcomes=[a.OutcomeItem(measure=o.measure, result=o.result, timepoint=o.timepoint,
+                                    population=o.population, sources=_refs(o.sources)) for o in p.outcomes],
+            cautions=cautions,
+            antithrombotics=_antithrombotics(knowledge, meds, p),
+            asra_risk_class=p.asra_risk_class, ladder_step=p.ladder_step, content_status=p.status,
+        ))
+    rank = {st: i for i, st in enumerate(a.STATUS_ORDER)}
+    procs = {pp.proc.id: pp.proc for pp in plan.procedures}
+    options.sort(key=lambda o: (rank[o.status], procs[o.procedure].ladder_step,
+                                procs[o.procedure].invasiveness, o.procedure))
+
+    gaps = [
+        a.Gap(fact=f, question=knowledge.facts[f].ask, affects=gap_affects[f], weight=w)
+        for f, w in gap_weights.items()
+    ]
+    gaps.sort(key=lambda g: (-g.weight, g.fact))
+    trace = [a.TraceEntry(rule=r, result=_result(v)) for r, v in sorted(run.values.items())]
+    pol = plan.policy
+    return a.Assessment(
+        case_id=case.id, assessed_on=today, policy=a.PolicyRef(id=pol.id, name=pol.name),
+        knowledge_hash=knowledge.hash, disclaimer=knowledge.shared.disclaimer,
+        red_flags=red_flags, phenotype=phenotype, stage=_stage(knowledge, case, options),
+        options=options, gaps=gaps, trace=trace,
+    )
+
+
+def _antithrombotics(knowledge: Knowledge, meds: list[str], p: s.Procedure) -> list[a.AntithromboticResult]:
+    out = []
+    for med in meds:
+        for row in knowledge.shared.antithrombotics:
+            if med in {n.lower() for n in row.names}:
+                out.append(a.AntithromboticResult(
+                    medicine=med, drug=row.id, asra_risk_class=p.asra_risk_class,
+                    hold=row.hold.get(p.asra_risk_class, "see table"), restart=row.restart,
+                    tag=row.tag, sources=_refs(row.sources)))
+    return out
+
+
+def _stage(knowledge: Knowledge, case: PatientCase, options: list[a.Option]) -> a.Stage:
+    ladder = {st.step: st.name for st in knowledge.shared.ladder}
+    reasons: list[str] = []
+    tried: int | None = None
+    steps: list[int] = []
+    if case.procedures is not None:
+        for pr in case.procedures:
+            proc = knowledge.procedures.get(pr.procedure)
+            if proc is not None:
+                steps.append(proc.ladder_step)
+                reasons.append(f"Had {proc.name} (step {proc.ladder_step})")
+    if case.surgery:
+        for sx in case.surgery:
+            step = 6 if sx.kind == "fusion" else 5
+            steps.append(step)
+            reasons.append(f"Had {sx.kind} surgery (step {step})")
+    if case.treatments:
+        steps.append(1)
+        reasons.append("Has tried conservative care (step 1)")
+    if steps:
+        tried = max(steps)
+    elif case.procedures is not None and case.surgery is not None and case.treatments is not None:
+        tried = 0
+        reasons.append("No treatment tried yet")
+    else:
+        reasons.append("Treatment history is incomplete, so the step reached is unknown")
+    candidates = [o for o in options if o.status in ("recommended", "consider")]
+    # The next step is the first candidate beyond what was tried (conservative care continues
+    # alongside); if nothing lies beyond, the first candidate.
+    beyond = [o for o in candidates if tried is None or o.ladder_step > tried]
+    nxt = (beyond or candidates or [None])[0]
+    if nxt:
+        reasons.append(f"Most appropriate next: {nxt.name} (step {nxt.ladder_step}, {nxt.status})")
+    return a.Stage(
+        tried_step=tried, tried_step_name=ladder.get(tried) if tried else None,
+        next_step=nxt.ladder_step if nxt else None,
+        next_step_name=ladder.get(nxt.ladder_step) if nxt else None, reasons=reasons,
+    )
