@@ -17,11 +17,11 @@ def test_every_rule_is_exercised(kb: Knowledge) -> None:
     not_met: set[str] = set()
     for path in FILES:
         data = load(path)
-        for t in run(kb, data).trace:
-            if t.result == "met":
-                met.add(t.rule)
-            elif t.result == "not_met":
-                not_met.add(t.rule)
+        for rule, result in run(kb, data).trace.items():
+            if result == "met":
+                met.add(rule)
+            elif result == "not_met":
+                not_met.add(rule)
     rules = set()
     prereqs = set()
     for pid in kb.policies:

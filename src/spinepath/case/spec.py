@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, Literal
+from typing import Any, List, Literal  # noqa: UP035 - `list` is a field name in Agg
 
 Value = Any  # bool | float | int | str | None
 Params = Mapping[str, Value]
@@ -306,7 +306,7 @@ class Agg:
     #: treatment list is known to be empty); None keeps it unknown.
     empty: Value = None
 
-    def _matches(self, case: Any, params: Params) -> list[tuple[Any, bool | None]]:
+    def _matches(self, case: Any, params: Params) -> List[tuple[Any, bool | None]]:  # noqa: UP006
         items = _get_path(case, self.list) or []
         if self.where is None:
             return [(e, True) for e in items]
@@ -319,7 +319,7 @@ class Agg:
         if self.fn == "exists":
             return _or3([m for _, m in matches])
         if self.fn == "count":
-            return sum(1 for _, m in matches if m is True)
+            return len([m for _, m in matches if m is True])
         assert self.value is not None
         vals = [_get_path(e, self.value) for e, m in matches if m is True]
         if not vals:

@@ -67,9 +67,20 @@ night pain 5 %, osteoporosis 2 % (12 % in women over 60), others 0.3-2 %.
 
 Missing data (non-sparse cases): pain map absent 10 %, neurological examination 20 %,
 imaging 15 %, treatments 15 %, prior procedures 25 %, medicines 15 %, comorbidities 20 %,
-allergies 20 %, preferences 30 %, blocks and surgery (outside FBSS) 30-60 %; a marked pain
-site has a blank score 3 %. Antithrombotics: 3 % under 50, 12 % at 50-64, 30 % at 65-74,
-45 % from 75.
+allergies 20 %, preferences 30 %; diagnostic blocks absent 10 % in facet cases and 60 %
+elsewhere (else ``[]``); surgery absent 30 % outside FBSS (else ``[]``); a marked pain site
+has a blank score 3 %. Antithrombotics: 3 % under 50, 12 % at 50-64, 30 % at 65-74, 45 %
+from 75.
+
+How it is fast
+    Weighted choices are 1024-entry lookup tables (one ``getrandbits(10)`` per draw). Groups
+    of independent attributes that do not carry the case's anatomy (accessory imaging
+    findings, examination answers, treatment courses tried, everyday medicines, preferences,
+    which blocks are recorded) come as one row of a fixed 1024-row table built at import
+    from its own fixed RNG, so each such group has at most 1024 combinations per context.
+    Rare events (red flags, comorbidities, allergies) are drawn exactly, with about one
+    uniform when none happens. Level, side, root, concordance, scores, durations and dates
+    are drawn per case.
 """
 
 from __future__ import annotations
@@ -111,7 +122,7 @@ _N = 1024  # every lookup table below has _N entries; a draw is ``table[g(10)]``
 
 
 # =========================================================================================
-# sampling helpers: lookup tables (one r() call per draw) and grouped rare events
+# sampling helpers: lookup tables (one getrandbits call per draw) and grouped rare events
 # =========================================================================================
 
 
@@ -171,9 +182,10 @@ class _Rare:
 def _subsets(name: str, pairs: tuple[tuple[str, float], ...]) -> tuple[tuple[str, ...], ...]:
     """``_N`` subsets of independent items with exactly the given marginal rates.
 
-    For common items (menus of treatments, everyday medicines) one lookup replaces a draw per
-    item. Each item's column holds exactly ``round(p * _N)`` hits, shuffled independently by a
-    fixed RNG, so the table (and hence the output) does not depend on the caller's seed.
+    For common items (treatment menus, everyday medicines, which blocks are recorded) one
+    lookup replaces a draw per item. Each item's column holds exactly ``round(p * _N)`` hits,
+    shuffled independently by a fixed RNG: the table is the same for every seed; the seed
+    decides which row each case gets.
     """
     rng = random.Random(f"spinepath-synthetic:subsets:{name}")
     columns = []
@@ -184,6 +196,17 @@ def _subsets(name: str, pairs: tuple[tuple[str, float], ...]) -> tuple[tuple[str
         columns.append(column)
     return tuple(tuple(key for (key, _), hit in zip(pairs, row, strict=True) if hit)
                  for row in zip(*columns, strict=True))
+
+
+def _bundles(name: str, **fields: Any) -> tuple[Dict, ...]:
+    """``_N`` template dicts whose fields are drawn independently from the given tables.
+
+    A case copies one template (one lookup) and then sets its case-specific fields, instead of
+    drawing every accessory field itself. A non-tuple field value is a constant.
+    """
+    rng = random.Random(f"spinepath-synthetic:bundle:{name}")
+    return tuple({key: (value[rng.getrandbits(10)] if isinstance(value, tuple) else value)
+                  for key, value in fields.items()} for _ in range(_N))
 
 
 @lru_cache(maxsize=8)
@@ -216,10 +239,6 @@ _STENOSIS_LEVEL = _table(("L4-L5", 0.8), ("L3-L4", 0.15), ("L5-S1", 0.05))
 _FBSS_LEVEL = _table(("L4-L5", 0.45), ("L5-S1", 0.45), ("L3-L4", 0.1))
 
 _HERNIATION = _table(("protrusion", 0.45), ("extrusion", 0.45), ("sequestration", 0.10))
-_AXIAL_DISC = _table(("bulge", 0.5), ("normal", 0.35), ("protrusion", 0.15))
-_STENOSIS_DISC = _table(("bulge", 0.7), ("protrusion", 0.2), ("normal", 0.1))
-_STENOSIS_GRADE = _table(("moderate", 0.5), ("severe", 0.35), ("mild", 0.15))
-_STENOSIS_FORAMEN = _table(("none", 0.6), ("mild", 0.24), ("moderate", 0.16))
 _FBSS_FORAMEN = _table(("none", 0.75), ("mild", 0.125), ("moderate", 0.125))
 _MRC = _table((5, 0.55), (4, 0.32), (3, 0.09), (2, 0.03), (1, 0.007), (0, 0.003))
 _MRC_MILD = _table((5, 0.8), (4, 0.18), (3, 0.02))
@@ -235,6 +254,49 @@ _SURGERY_KIND = _table(("discectomy", 0.5), ("laminectomy", 0.25), ("fusion", 0.
 _CENTRAL_PAIN_SIDE = _table(("left", 0.4), ("right", 0.4), ("bilateral", 0.2))
 _COMPLICATIONS = _table(("none", 0.6), ("blank", 0.39), ("some", 0.01))
 
+
+def _disc_finding_bundles(facet_p: float) -> tuple[Dict, ...]:
+    """Lumbar disc-herniation MRI/CT report templates; level, side, root etc. are filled in."""
+    return _bundles(
+        f"disc:{facet_p}", modality=_table(("mri", 0.9), ("ct", 0.1)), region="lumbar", date=None,
+        level=None, side=None, morphology=None, central_stenosis=_table(("none", 0.8), ("mild", 0.2)),
+        foraminal_stenosis="none", root_compressed=None,
+        high_intensity_zone=_tri3(0.15, 0.0), calcified_herniation=_tri3(0.03, 0.0),
+        facet_arthropathy=_tri3(facet_p, 0.0), instability=_tri3(0.03, 0.0))
+
+
+_DISC_FINDING_YOUNG = _disc_finding_bundles(0.1)  # under 50
+_DISC_FINDING_OLD = _disc_finding_bundles(0.35)
+
+_AXIAL_FINDING = {  # by probability of facet arthropathy (age under 40 / under 60 / older)
+    facet_p: _bundles(
+        f"axial:{facet_p}", modality=None, region="lumbar", date=None, level=None, side="central",
+        morphology=_table(("bulge", 0.5), ("normal", 0.35), ("protrusion", 0.15)),
+        central_stenosis=_table(("none", 0.85), ("mild", 0.15)), facet_arthropathy=_tri3(facet_p, 0.0),
+        high_intensity_zone=_tri3(0.1, 0.0), instability=_tri3(0.05, 0.0))
+    for facet_p in (0.25, 0.5, 0.75)
+}
+_AXIAL_XRAY = {
+    facet_p: _bundles(f"axial-xray:{facet_p}", modality="xray", region="lumbar", date=None, level=None,
+                      facet_arthropathy=_tri3(facet_p, 0.0), instability=_tri3(0.05, 0.0))
+    for facet_p in (0.25, 0.5, 0.75)
+}
+_STENOSIS_FINDING = _bundles(
+    "stenosis", modality=_table(("mri", 0.85), ("ct", 0.15)), region="lumbar", date=None, level=None,
+    side="central", morphology=_table(("bulge", 0.7), ("protrusion", 0.2), ("normal", 0.1)),
+    central_stenosis=_table(("moderate", 0.5), ("severe", 0.35), ("mild", 0.15)),
+    foraminal_stenosis=_table(("none", 0.6), ("mild", 0.24), ("moderate", 0.16)),
+    facet_arthropathy=_tri3(0.8, 0.0), instability=_tri3(0.2, 0.0), root_compressed=None)
+#: Lumbar radicular examination by compressed root: straight-leg raise is usually positive
+#: for L5/S1 roots; the ankle (S1) and knee (L4) reflexes are the ones that drop.
+_RADICULAR_EXAM = {
+    root: _bundles(f"exam:{root}", motor=None,
+                   straight_leg_raise_positive=_tri3(0.75 if root in ("L5", "S1") else 0.4, 0.1),
+                   reflexes_reduced=_tri3(0.55 if root in ("S1", "L4") else 0.15, 0.1),
+                   bilateral_leg_weakness=False)
+    for root in ("L2", "L3", "L4", "L5", "S1")
+}
+
 _LEG_NRS = _normal_table(6.8, 1.3, 3, 10)
 _ARM_NRS = _normal_table(6.8, 1.2, 3, 10)
 _BACK_NRS = _normal_table(6.5, 1.5, 2, 10)
@@ -246,13 +308,9 @@ _FBSS_BACK = _normal_table(6.4, 1.6, 2, 10)
 _FACE_NRS = _normal_table(8.3, 1.0, 5, 10)
 _ULNAR_NRS = _normal_table(4.0, 1.3, 1, 8)
 
-_SLR_L5S1 = _tri3(0.75, 0.1)
-_SLR_UPPER = _tri3(0.4, 0.1)
 _SLR_AXIAL = _tri3(0.05, 0.1)
 _SLR_STENOSIS = _tri3(0.1, 0.15)
 _SLR_FBSS = _tri3(0.35, 0.15)
-_REFLEX_S1L4 = _tri3(0.55, 0.1)
-_REFLEX_L5 = _tri3(0.15, 0.1)
 _REFLEX_40 = _tri3(0.4, 0.1)
 _REFLEX_50 = _tri3(0.5, 0.1)
 _PROGRESSIVE = _tri3(0.01, 0.05)
@@ -267,29 +325,58 @@ _HAND_WEAK = _tri3(0.15, 0.05)
 _HAND_WASTING = _tri3(0.03, 0.05)
 _ENTRAPMENT = _table((True, 0.88), (False, 0.07), (None, 0.05))
 _PREGNANT = _tri3(0.02, 0.28)
-_DECLINES_INJECTIONS = _tri3(0.05, 0.15)
-_DECLINES_SURGERY = _tri3(0.3, 0.25)
-_PREFERS_AWAKE = _tri3(0.15, 0.6)
+_PREFERENCES = _bundles("preferences", declines_injections=_tri3(0.05, 0.15),
+                        declines_surgery=_tri3(0.3, 0.25), prefers_awake_procedure=_tri3(0.15, 0.6))
 
 # Drug-like treatments get a ``tolerated`` answer; the rest do not.
 _DRUG_KINDS = frozenset({"nsaid", "muscle_relaxant", "neuropathic_medication", "opioid",
                          "carbamazepine_or_oxcarbazepine"})
-_TX_RADICULAR = _subsets("tx_radicular", (("physiotherapy", 0.6), ("nsaid", 0.6), ("advice_self_management", 0.4),
-                       ("neuropathic_medication", 0.3), ("exercise", 0.25), ("opioid", 0.15),
-                       ("muscle_relaxant", 0.1), ("manual_therapy", 0.1), ("heat", 0.05)))
-_TX_AXIAL = _subsets("tx_axial", (("nsaid", 0.6), ("advice_self_management", 0.5), ("physiotherapy", 0.5),
-                   ("exercise", 0.4), ("muscle_relaxant", 0.15), ("heat", 0.15),
-                   ("manual_therapy", 0.15), ("psychological_therapy", 0.1), ("opioid", 0.08)))
-_TX_STENOSIS = _subsets("tx_stenosis", (("physiotherapy", 0.6), ("nsaid", 0.5), ("exercise", 0.4),
-                      ("neuropathic_medication", 0.35), ("advice_self_management", 0.3),
-                      ("opioid", 0.1)))
-_TX_FBSS = _subsets("tx_fbss", (("neuropathic_medication", 0.5), ("physiotherapy", 0.5), ("opioid", 0.3),
-                  ("exercise", 0.3), ("nsaid", 0.3), ("psychological_therapy", 0.2)))
-_TX_NECK = _subsets("tx_neck", (("physiotherapy", 0.55), ("nsaid", 0.55), ("exercise", 0.35),
-                  ("advice_self_management", 0.3), ("manual_therapy", 0.15), ("heat", 0.1),
-                  ("psychological_therapy", 0.05)))
-_TX_ULNAR = _subsets("tx_ulnar", (("activity_modification", 0.8), ("splint", 0.35), ("nsaid", 0.25),
-                   ("neuropathic_medication", 0.15), ("physiotherapy", 0.15)))
+Menu = tuple[tuple[tuple[tuple[Dict, bool], ...], ...], ...]
+
+
+def _menu(name: str, pairs: tuple[tuple[str, float], ...]) -> Menu:
+    """Treatment courses tried, as two lookup tables (episode <= 12 weeks, chronic).
+
+    Each entry is a tuple of (course template, dated?) pairs; the case fills in ``weeks``
+    (and start/end for a dated course), which depend on how long the episode has lasted.
+    """
+    rows = _subsets(name, pairs)
+    rng = random.Random(f"spinepath-synthetic:menu:{name}")
+    tables = []
+    for responses in (_RESPONSE, _RESPONSE_CHRONIC):
+        table = []
+        for row in rows:
+            entry = []
+            for kind in row:
+                t: Dict = {"kind": kind, "weeks": 0, "response": responses[rng.getrandbits(10)]}
+                if kind in _DRUG_KINDS:
+                    t["tolerated"] = _TOLERATED[rng.getrandbits(10)]
+                entry.append((t, rng.random() < 0.15))
+            table.append(tuple(entry))
+        tables.append(tuple(table))
+    return tuple(tables)
+
+
+_TX_RADICULAR = _menu("radicular", (
+    ("physiotherapy", 0.6), ("nsaid", 0.6), ("advice_self_management", 0.4),
+    ("neuropathic_medication", 0.3), ("exercise", 0.25), ("opioid", 0.15), ("muscle_relaxant", 0.1),
+    ("manual_therapy", 0.1), ("heat", 0.05)))
+_TX_AXIAL = _menu("axial", (
+    ("nsaid", 0.6), ("advice_self_management", 0.5), ("physiotherapy", 0.5), ("exercise", 0.4),
+    ("muscle_relaxant", 0.15), ("heat", 0.15), ("manual_therapy", 0.15),
+    ("psychological_therapy", 0.1), ("opioid", 0.08)))
+_TX_STENOSIS = _menu("stenosis", (
+    ("physiotherapy", 0.6), ("nsaid", 0.5), ("exercise", 0.4), ("neuropathic_medication", 0.35),
+    ("advice_self_management", 0.3), ("opioid", 0.1)))
+_TX_FBSS = _menu("fbss", (
+    ("neuropathic_medication", 0.5), ("physiotherapy", 0.5), ("opioid", 0.3), ("exercise", 0.3),
+    ("nsaid", 0.3), ("psychological_therapy", 0.2)))
+_TX_NECK = _menu("neck", (
+    ("physiotherapy", 0.55), ("nsaid", 0.55), ("exercise", 0.35), ("advice_self_management", 0.3),
+    ("manual_therapy", 0.15), ("heat", 0.1), ("psychological_therapy", 0.05)))
+_TX_ULNAR = _menu("ulnar", (
+    ("activity_modification", 0.8), ("splint", 0.35), ("nsaid", 0.25),
+    ("neuropathic_medication", 0.15), ("physiotherapy", 0.15)))
 
 _RED_FLAG_KEYS = (
     "saddle_anaesthesia", "urinary_retention_or_new_difficulty",
@@ -299,7 +386,7 @@ _RED_FLAG_KEYS = (
     "unexplained_weight_loss", "night_pain", "significant_trauma", "prolonged_corticosteroid_use",
     "osteoporosis", "bilateral_trigeminal_symptoms",
 )
-_RED_FLAGS_FALSE = dict.fromkeys(_RED_FLAG_KEYS, False)
+_RED_FLAGS_FALSE: dict[str, bool | None] = dict.fromkeys(_RED_FLAG_KEYS, False)
 _RED_FLAG_RATES = (
     ("fever", 0.01), ("iv_drug_use", 0.005), ("immunosuppression", 0.02),
     ("recent_bacteraemia_or_infection", 0.01), ("recent_spinal_procedure", 0.01),
@@ -316,7 +403,6 @@ _CES_CLUSTER = (
 _CES = "_cauda_equina_cluster"
 
 
-@lru_cache(maxsize=None)
 def _red_flag_group(lumbar: bool, over_60: bool, woman_over_60: bool) -> _Rare:
     pairs = [*_RED_FLAG_RATES, ("history_of_cancer", 0.045 if over_60 else 0.02),
              ("osteoporosis", 0.12 if woman_over_60 else 0.02)]
@@ -325,16 +411,19 @@ def _red_flag_group(lumbar: bool, over_60: bool, woman_over_60: bool) -> _Rare:
     return _Rare(pairs)
 
 
+#: Indexed by ``4 * lumbar + 2 * over_60 + woman_over_60``.
+_RED_FLAG_GROUPS = tuple(_red_flag_group(k >= 4, k % 4 >= 2, k % 2 == 1) for k in range(8))
+
+
 _COMORBIDITY_KEYS = (
     "diabetes", "diabetes_poorly_controlled", "coagulopathy", "local_infection_at_site",
     "systemic_infection", "heart_failure", "implanted_device", "renal_impairment", "liver_disease",
     "multiple_sclerosis", "cannot_lie_prone", "cannot_cooperate_awake_testing",
     "psychological_distress",
 )
-_COMORBIDITIES_FALSE = dict.fromkeys(_COMORBIDITY_KEYS, False)
+_COMORBIDITIES_FALSE: dict[str, bool | None] = dict.fromkeys(_COMORBIDITY_KEYS, False)
 
 
-@lru_cache(maxsize=None)
 def _comorbidity_group(band: int, ms: float, distress: float) -> _Rare:
     """``band``: 0 under 50, 1 at 50-64, 2 at 65-74, 3 from 75."""
     return _Rare((
@@ -347,6 +436,13 @@ def _comorbidity_group(band: int, ms: float, distress: float) -> _Rare:
         ("cannot_lie_prone", (0.02, 0.02, 0.02, 0.06)[band]),
         ("cannot_cooperate_awake_testing", 0.01), ("psychological_distress", distress),
     ))
+
+
+#: Indexed by ``4 * kind + band``; kind 0 episode <= 12 weeks, 1 chronic, 2 FBSS, 3 trigeminal.
+_COMORBIDITY_GROUPS = tuple(
+    _comorbidity_group(band, 0.04 if kind == 3 else 0.004, (0.1, 0.2, 0.3, 0.2)[kind])
+    for kind in range(4) for band in range(4)
+)
 
 
 _ANTITHROMBOTIC = _table(("aspirin", 0.40), ("apixaban", 0.20), ("clopidogrel", 0.15),
@@ -419,17 +515,14 @@ def _imaging_date(r: Rand, d: Dates, dur_w: int) -> str | None:
     return d[int(r() * span)]
 
 
-def _treatments(r: Rand, g: Bits, d: Dates, menu: tuple[tuple[str, ...], ...], dur_w: int,
-                chronic: bool) -> list[Dict]:
-    cap = dur_w if dur_w < 26 else 26
-    responses = _RESPONSE_CHRONIC if chronic else _RESPONSE
+def _treatments(r: Rand, g: Bits, d: Dates, menu: Menu, dur_w: int, chronic: bool) -> list[Dict]:
+    """Conservative courses tried in this episode: 0..min(episode, 26) weeks each."""
+    cap = (dur_w if dur_w < 26 else 26) + 1
     out: list[Dict] = []
-    for kind in menu[g(10)]:
-        weeks = int(r() * (cap + 1))
-        t: Dict = {"kind": kind, "weeks": weeks, "response": responses[g(10)]}
-        if kind in _DRUG_KINDS:
-            t["tolerated"] = _TOLERATED[g(10)]
-        if r() < 0.15:  # a dated course: began within the episode, lasted ``weeks``
+    for template, dated in menu[chronic][g(10)]:
+        t = template.copy()
+        weeks = t["weeks"] = int(r() * cap)
+        if dated:  # began within the episode, lasted ``weeks``
             span = weeks * 7
             ago = span + int(r() * (dur_w * 7 - span + 1))
             t["start"] = d[ago]
@@ -545,35 +638,31 @@ def _lumbar_radicular(r: Rand, g: Bits, d: Dates, age: int) -> Parts:
     back = leg - 1 - int(r() * 4) if r() < 0.88 else leg + int(r() * 2)
     back = 0 if back < 0 else 10 if back > 10 else back
     dur = _duration(r, 0.25, 0.4, 104)
-    leg_site = _site(r, leg, pain_side)
+    leg_site: Dict = {"nrs": None if r() < 0.03 else leg, "side": pain_side}
     if r() < 0.9:
         leg_site["dermatomes"] = derms
     leg_site["below_knee"] = r() < 0.88
     pain: Dict = {"leg": leg_site, "duration_weeks": dur,
                   "neurogenic_claudication": _CLAUDICATION_NO[g(10)]}
     if back > 0:
-        pain["back"] = _site(r, back, None)
+        pain["back"] = {"nrs": None if r() < 0.03 else back}
 
     motor = _motor(r, g, root, pain_side, _MRC)
     if r() < 0.3:
         motor.append({"myotome": _LUMBAR_NEIGHBOUR[root], "side": motor[0]["side"], "mrc": 5})
-    neuro: Dict = {
-        "motor": motor,
-        "straight_leg_raise_positive": (_SLR_L5S1 if root in ("L5", "S1") else _SLR_UPPER)[g(10)],
-        "reflexes_reduced": (_REFLEX_S1L4 if root in ("S1", "L4") else _REFLEX_L5)[g(10)],
-        "bilateral_leg_weakness": False,
-    }
+    neuro = _RADICULAR_EXAM[root][g(10)].copy()
+    neuro["motor"] = motor
     when = _imaging_date(r, d, dur)
-    modality = "mri" if r() < 0.9 else "ct"
-    imaging = [{
-        "modality": modality, "region": "lumbar", "date": when, "level": level, "side": img_side,
-        "morphology": "bulge" if compressed is None else _HERNIATION[g(10)],
-        "central_stenosis": "mild" if r() < 0.2 else "none",
-        "foraminal_stenosis": "moderate" if foraminal else "none",
-        "root_compressed": compressed, "high_intensity_zone": r() < 0.15,
-        "calcified_herniation": r() < 0.03, "facet_arthropathy": r() < (0.1 if age < 50 else 0.35),
-        "instability": r() < 0.03,
-    }]
+    main = (_DISC_FINDING_YOUNG if age < 50 else _DISC_FINDING_OLD)[g(10)].copy()
+    main["date"] = when
+    main["level"] = level
+    main["side"] = img_side
+    main["morphology"] = "bulge" if compressed is None else _HERNIATION[g(10)]
+    if foraminal:
+        main["foraminal_stenosis"] = "moderate"
+    main["root_compressed"] = compressed
+    modality = main["modality"]
+    imaging = [main]
     if r() < 0.4:
         imaging.append({"modality": modality, "region": "lumbar", "date": when,
                         "level": _LUMBAR_ABOVE[level], "side": "central",
@@ -615,19 +704,14 @@ def _axial_low_back(r: Rand, g: Bits, d: Dates, age: int) -> Parts:
         u = r()
         modality = "mri" if u < 0.75 else "ct" if u < 0.85 else "xray"
         facet_p = 0.25 if age < 40 else 0.5 if age < 60 else 0.75
+        bundles = _AXIAL_XRAY[facet_p] if modality == "xray" else _AXIAL_FINDING[facet_p]
         imaging = []
         for level in ("L4-L5", "L5-S1") if r() < 0.6 else ("L3-L4", "L4-L5", "L5-S1"):
-            if modality == "xray":
-                imaging.append({"modality": modality, "region": "lumbar", "date": when, "level": level,
-                                "facet_arthropathy": r() < facet_p, "instability": r() < 0.05})
-            else:
-                imaging.append({
-                    "modality": modality, "region": "lumbar", "date": when, "level": level,
-                    "side": "central", "morphology": _AXIAL_DISC[g(10)],
-                    "central_stenosis": "none" if r() < 0.85 else "mild",
-                    "facet_arthropathy": r() < facet_p, "high_intensity_zone": r() < 0.1,
-                    "instability": r() < 0.05,
-                })
+            f = bundles[g(10)].copy()
+            f["modality"] = modality
+            f["date"] = when
+            f["level"] = level
+            imaging.append(f)
     blocks: list[Dict] = []
     procedures: list[Dict] = []
     if chronic:
@@ -661,15 +745,12 @@ def _lumbar_stenosis(r: Rand, g: Bits, d: Dates, age: int) -> Parts:
     }
     level = _STENOSIS_LEVEL[g(10)]
     when = _imaging_date(r, d, dur)
-    modality = "mri" if r() < 0.85 else "ct"
-    main: Dict = {
-        "modality": modality, "region": "lumbar", "date": when, "level": level, "side": "central",
-        "morphology": _STENOSIS_DISC[g(10)],
-        "central_stenosis": _STENOSIS_GRADE[g(10)],
-        "foraminal_stenosis": _STENOSIS_FORAMEN[g(10)],
-        "facet_arthropathy": r() < 0.8, "instability": r() < 0.2,
-        "root_compressed": _TRAVERSING[level] if r() < 0.2 else None,
-    }
+    main = _STENOSIS_FINDING[g(10)].copy()
+    main["date"] = when
+    main["level"] = level
+    if r() < 0.2:
+        main["root_compressed"] = _TRAVERSING[level]
+    modality = main["modality"]
     imaging = [main]
     if level != "L3-L4" and r() < 0.5:
         imaging.append({"modality": modality, "region": "lumbar", "date": when, "level": "L3-L4",
@@ -896,7 +977,8 @@ _BUILDERS = {
 
 def _red_flags(r: Rand, lumbar: bool, age: int, female: bool, bilateral_face: bool) -> Dict:
     flags = _RED_FLAGS_FALSE.copy()
-    for key in _red_flag_group(lumbar, age > 60, female and age > 60).draw(r):
+    over_60 = age > 60
+    for key in _RED_FLAG_GROUPS[4 * lumbar + 2 * over_60 + (female and over_60)].draw(r):
         if key == _CES:
             for k, p in _CES_CLUSTER:
                 if r() < p:
@@ -914,10 +996,8 @@ def _red_flags(r: Rand, lumbar: bool, age: int, female: bool, bilateral_face: bo
 
 def _comorbidities(r: Rand, band: int, phenotype: str, chronic: bool) -> Dict:
     c = _COMORBIDITIES_FALSE.copy()
-    group = _comorbidity_group(
-        band, 0.04 if phenotype == "trigeminal_neuralgia" else 0.004,
-        0.3 if phenotype == "fbss" else 0.2 if chronic else 0.1)
-    for key in group.draw(r):
+    kind = 2 if phenotype == "fbss" else 3 if phenotype == "trigeminal_neuralgia" else int(chronic)
+    for key in _COMORBIDITY_GROUPS[4 * kind + band].draw(r):
         c[key] = True
     if c["diabetes"] and r() < 0.25:
         c["diabetes_poorly_controlled"] = True
@@ -962,19 +1042,8 @@ _PRESENCE_RATES = (
  _P_PREGNANT) = range(len(_PRESENCE_RATES))
 
 
-def _presence_table() -> tuple[tuple[bool, ...], ...]:
-    """``_N`` presence patterns; each column holds exactly its rate, columns shuffled apart."""
-    rng = random.Random("spinepath-synthetic:presence")
-    columns = []
-    for _, p in _PRESENCE_RATES:
-        k = round(p * _N)
-        column = [True] * k + [False] * (_N - k)
-        rng.shuffle(column)
-        columns.append(column)
-    return tuple(zip(*columns, strict=True))
-
-
-_PRESENCE = _presence_table()
+_PRESENCE = tuple(tuple(key in row for key, _ in _PRESENCE_RATES)
+                  for row in _subsets("presence", _PRESENCE_RATES))
 
 
 def _case(r: Rand, g: Bits, d: Dates, seed: int, i: int) -> Dict:
@@ -1043,11 +1112,7 @@ def _case(r: Rand, g: Bits, d: Dates, seed: int, i: int) -> Dict:
     if has[_P_ALLERGIES]:
         case["allergies"] = _ALLERGIES.draw(r)
     if has[_P_PREFERENCES]:
-        case["preferences"] = {
-            "declines_injections": _DECLINES_INJECTIONS[g(10)],
-            "declines_surgery": _DECLINES_SURGERY[g(10)],
-            "prefers_awake_procedure": _PREFERS_AWAKE[g(10)],
-        }
+        case["preferences"] = _PREFERENCES[g(10)].copy()
     return case
 
 
@@ -1058,6 +1123,11 @@ def generate_cases(n: int, seed: int, start_index: int = 0,
     Each case is a new plain dict (JSON-ready; dates are ISO strings, none after
     ``reference``) that validates as :class:`spinepath.case.model.PatientCase`. The output
     depends only on ``seed``, the case index and ``reference``.
+
+    Throughput note: consumed one at a time this runs at tens of thousands of cases per
+    second. Keeping hundreds of thousands in memory at once (``list(...)``) lets CPython's
+    cyclic garbage collector dominate; the cases hold no reference cycles, so a bulk writer
+    may wrap the loop in ``gc.disable()`` / ``gc.enable()``.
     """
     if n < 0 or start_index < 0:
         raise ValueError("n and start_index must be >= 0")

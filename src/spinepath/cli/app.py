@@ -10,7 +10,7 @@ import json
 import sys
 from collections.abc import Callable
 from datetime import date
-from enum import Enum
+from enum import StrEnum
 from functools import wraps
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
@@ -39,7 +39,7 @@ app.add_typer(content_app, name="content")
 app.add_typer(case_app, name="case")
 
 out = Console(soft_wrap=False, width=None if sys.stdout.isatty() else 120)
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -82,7 +82,7 @@ KIND_GROUPS = {"condition": "conditions", "procedure": "procedures", "red_flag":
                "policy": "policies", "source": "sources"}
 
 
-class Kind(str, Enum):
+class Kind(StrEnum):
     condition = "condition"
     procedure = "procedure"
     red_flag = "red_flag"
@@ -170,7 +170,7 @@ def case_schema() -> None:
     print(json.dumps(PatientCase.model_json_schema(), indent=2))
 
 
-class Format(str, Enum):
+class Format(StrEnum):
     text = "text"
     json = "json"
     markdown = "markdown"
@@ -226,7 +226,7 @@ def generate_cases_cmd(
     write_cases(n, seed, out_file, out)
 
 
-class Engine(str, Enum):
+class Engine(StrEnum):
     duckdb = "duckdb"
 
 

@@ -43,7 +43,7 @@ def print_assessment(console: Console, a: Assessment, show_all: bool = False) ->
     if a.red_flags:
         rows = []
         for rf in a.red_flags:
-            because = "; ".join(f.label for f in rf.fired_by)
+            because = "; ".join(f["label"] for f in rf.fired_by)
             rows.append(Text.assemble((f" {rf.urgency.upper()} ", URGENCY_STYLE[rf.urgency]), " ",
                                       (rf.name, "bold"), f"\n   {rf.action}\n   because: {because}"))
         console.print(Panel(Group(*rows), title="RED FLAGS — elective care deferred",

@@ -154,7 +154,7 @@ def run_checks(
         check_expr(shared_where, f"phenotypes[{i}].when", ph.when)
     for i, ca in enumerate(shared.cautions):
         check_expr(shared_where, f"cautions[{i}].when", ca.when)
-    for kind, where, item in all_items:
+    for _kind, where, item in all_items:
         if isinstance(item, s.Procedure):
             for path, crit in procedure_criteria(item):
                 check_expr(where, f"{path}.when", crit.when)

@@ -142,8 +142,9 @@ def parse_files(files: dict[str, tuple[str, str]]) -> tuple[dict[str, Any], list
             continue
         if top in ITEM_DIRS:
             stem = name.rsplit(".", 1)[0]
-            if getattr(obj, "id", stem) != stem:
-                problems.append(Problem(where, f"id {obj.id!r} must match the file name {stem!r}", "id"))
+            item_id = getattr(obj, "id", stem)
+            if item_id != stem:
+                problems.append(Problem(where, f"id {item_id!r} must match the file name {stem!r}", "id"))
             parsed["items"][top].append((where, obj))
         else:
             parsed["files"][rel] = (where, obj)

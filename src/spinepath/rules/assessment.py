@@ -10,6 +10,7 @@ from datetime import date
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+from typing_extensions import TypedDict
 
 Status = Literal[
     "recommended", "consider", "not_yet", "insufficient_information", "deferred",
@@ -32,17 +33,21 @@ class Ref(Out):
     tag: str | None = None
 
 
-class CriterionResult(Out):
-    """One row of a criteria table."""
+class CriterionResult(TypedDict):
+    """One row of a criteria table.
 
-    rule: str = Field(description="Global rule id, e.g. esi-transforaminal.prerequisites.conservative_weeks")
+    A plain typed dict rather than a model: an assessment holds a few hundred of these, and
+    building them as dicts keeps single-case latency within budget.
+    """
+
+    rule: str  # global rule id, e.g. esi-transforaminal.prerequisites.conservative_weeks
     section: str
     label: str
     when: str
     result: Result
-    facts: dict[str, Any] = Field(description="Each fact the expression reads, with its value (null = unknown)")
-    missing: str | None = None
-    sources: list[Ref] = Field(default_factory=list)
+    facts: dict[str, Any]  # each fact the expression reads, with its value (null = unknown)
+    missing: str | None
+    sources: list[Ref]
 
 
 class RedFlagResult(Out):
@@ -120,11 +125,6 @@ class Gap(Out):
     weight: int = Field(description="How decisive: red-flag gaps first, then eligibility, then caps")
 
 
-class TraceEntry(Out):
-    rule: str
-    result: Result
-
-
 class PolicyRef(Out):
     id: str
     name: str
@@ -141,4 +141,4 @@ class Assessment(Out):
     stage: Stage
     options: list[Option]
     gaps: list[Gap]
-    trace: list[TraceEntry]
+    trace: dict[str, Result] = Field(description="Every rule evaluated, by id, with its result")

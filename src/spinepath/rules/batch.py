@@ -76,7 +76,9 @@ def _col(r: Rule) -> str:
 
 def status_sql(pp: ProcedurePlan, deferred: str) -> str:
     """CASE expression that mirrors ``decide`` for one procedure."""
-    c = lambda rules: [_col(r) for r in rules]  # noqa: E731
+    def c(rules: tuple[Rule, ...] | list[Rule]) -> list[str]:
+        return [_col(r) for r in rules]
+
     applies = _col(pp.applies)
     rw = _col(pp.repeat_when) if pp.repeat_when else None
     repeat_unmet = f"(coalesce({rw}, FALSE) AND {_any_false(c(pp.repeat))})" if rw else "FALSE"

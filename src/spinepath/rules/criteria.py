@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import sqlglot
 from sqlglot import exp
@@ -113,7 +113,7 @@ def compile_criterion(text: str, known: frozenset[str] | set[str], where: str = 
     if not isinstance(text, str) or not text.strip():
         raise CriteriaError(f"{where}: a criterion must be a non-empty expression", field=where)
     try:
-        tree = sqlglot.parse_one(text, dialect="duckdb")
+        tree = cast(exp.Expression, sqlglot.parse_one(text, dialect="duckdb"))
     except ParseError as e:
         raise CriteriaError(
             f"{where}: cannot parse criterion {text!r}: {e.errors[0]['description'] if e.errors else e}. "
@@ -136,7 +136,9 @@ def _bad(node: exp.Expression, text: str, where: str) -> CriteriaError:
 def _compile(
     node: exp.Expression, known: frozenset[str] | set[str], names: set[str], text: str, where: str
 ) -> Fn:
-    c = lambda n: _compile(n, known, names, text, where)  # noqa: E731
+    def c(n: exp.Expression) -> Fn:
+        return _compile(n, known, names, text, where)
+
     if isinstance(node, exp.Paren):
         return c(node.this)
     if isinstance(node, exp.Column):
@@ -182,28 +184,10 @@ def _compile(
         if isinstance(node, exp.And):
             return lambda env: _and([f(env) for f in fns])
         return lambda env: _or([f(env) for f in fns])
-    for kind, (_, op) in _CMP.items():
-        if isinstance(node, kind):
-            left, right = c(node.left), c(node.right)
-
-            def cmp(env: Env, op: Callable[[Any, Any], bool] = op) -> Any:
-                a, b = left(env), right(env)
-                if a is None or b is None:
-                    return None
-                return op(a, b)
-
-            return cmp
-    for kind, aop in _ARITH.items():
-        if isinstance(node, kind):
-            left, right = c(node.left), c(node.right)
-
-            def arith(env: Env, aop: Callable[[Any, Any], Any] = aop) -> Any:
-                a, b = left(env), right(env)
-                if a is None or b is None:
-                    return None
-                return aop(a, b)
-
-            return arith
+    binary = {**{k: op for k, (_, op) in _CMP.items()}, **_ARITH}
+    if type(node) in binary and isinstance(node, exp.Binary):
+        return _strict(c(cast(exp.Expression, node.left)), c(cast(exp.Expression, node.right)),
+                       binary[type(node)])
     if isinstance(node, exp.In):
         if node.args.get("query") or node.args.get("unnest") or node.args.get("field"):
             raise _bad(node, text, where)
@@ -232,6 +216,18 @@ def _compile(
 
         return between
     raise _bad(node, text, where)
+
+
+def _strict(left: Fn, right: Fn, op: Callable[[Any, Any], Any]) -> Fn:
+    """A binary operator that is unknown when either side is unknown (SQL semantics)."""
+
+    def apply(env: Env) -> Any:
+        a, b = left(env), right(env)
+        if a is None or b is None:
+            return None
+        return op(a, b)
+
+    return apply
 
 
 def _flatten(node: exp.Expression, kind: type[exp.Expression]) -> list[exp.Expression]:

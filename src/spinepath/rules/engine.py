@@ -41,12 +41,49 @@ def _refs(refs: tuple[s.SourceRef, ...] | list[s.SourceRef]) -> list[a.Ref]:
     return [a.Ref(id=r.id, locator=r.locator, tag=r.tag) for r in refs]
 
 
+class _Static:
+    """Per-plan output parts that never change between cases (built once, then shared).
+
+    Output models are assembled with ``model_construct``: every value comes from validated
+    content or from the engine itself, so validating them again per case would only cost time.
+    """
+
+    def __init__(self, plan: Plan) -> None:
+        self.refs: dict[str, list[a.Ref]] = {}
+        self.names: dict[str, list[str]] = {}
+        for r in plan.all_rules():
+            self.refs[r.rule] = _refs(r.sources)
+            self.names[r.rule] = sorted(n for n in r.expr.names if n not in plan.params)
+        self.outcomes: dict[str, list[a.OutcomeItem]] = {
+            pp.proc.id: [a.OutcomeItem(measure=o.measure, result=o.result, timepoint=o.timepoint,
+                                       population=o.population, sources=_refs(o.sources))
+                         for o in pp.proc.outcomes]
+            for pp in plan.procedures
+        }
+        self.flag_refs = {rfp.flag.id: _refs(rfp.flag.sources) for rfp in plan.red_flags}
+        self.cautions = {ca.id: a.CautionResult(id=ca.id, text=ca.text, sources=_refs(ca.sources))
+                         for ca, _ in plan.cautions}
+        self.antithrombotic_by_name = {
+            n.lower(): row for row in plan.knowledge.shared.antithrombotics for n in row.names
+        }
+        self.antithrombotic_refs = {row.id: _refs(row.sources) for row in plan.knowledge.shared.antithrombotics}
+
+
+def _static(plan: Plan) -> _Static:
+    key = f"static:{plan.policy.id}"
+    cache = plan.knowledge._cache
+    if key not in cache:
+        cache[key] = _Static(plan)
+    return cache[key]  # type: ignore[no-any-return]
+
+
 class _Run:
     """One evaluation: facts and rule values, memoised so the trace reports each rule once."""
 
     def __init__(self, plan: Plan, env: dict[str, Any]) -> None:
         self.plan = plan
         self.env = env
+        self.static = _static(plan)
         self.values: dict[str, bool | None] = {}
 
     def value(self, r: Rule) -> bool | None:
@@ -56,12 +93,13 @@ class _Run:
         return self.values[r.rule]
 
     def row(self, r: Rule) -> a.CriterionResult:
-        return a.CriterionResult(
-            rule=r.rule, section=r.section, label=r.label, when=r.when,
-            result=_result(self.value(r)),
-            facts={n: self.env.get(n) for n in sorted(r.expr.names) if n not in self.plan.params},
-            missing=r.missing, sources=_refs(r.sources),
-        )
+        env = self.env
+        return {
+            "rule": r.rule, "section": r.section, "label": r.label, "when": r.when,
+            "result": _result(self.value(r)),
+            "facts": {n: env.get(n) for n in self.static.names[r.rule]},
+            "missing": r.missing, "sources": self.static.refs[r.rule],
+        }
 
     def unknown_base_facts(self, names: frozenset[str] | set[str]) -> set[str]:
         """Base facts behind an unknown result (derived facts are expanded)."""
@@ -114,10 +152,10 @@ def assess(
         fired = [f for f in rfp.features if run.value(f) is True]
         if fired:
             flag = rfp.flag
-            red_flags.append(a.RedFlagResult(
+            red_flags.append(a.RedFlagResult.model_construct(
                 id=flag.id, name=flag.name, urgency=flag.urgency, action=flag.action,
                 fired_by=[run.row(f) for f in fired], defers=flag.defers,
-                content_status=flag.status, sources=_refs(flag.sources),
+                content_status=flag.status, sources=run.static.flag_refs[flag.id],
             ))
             if flag.urgency in DEFERS_ALL or flag.defers == "all_elective":
                 defer_all.append(flag.id)
@@ -132,8 +170,8 @@ def assess(
 
     # ---- phenotype
     phenotype = [
-        a.PhenotypeResult(id=ph.id, name=ph.name, result=_result(run.value(r)), because=ph.because,
-                          facts=run.row(r).facts)
+        a.PhenotypeResult.model_construct(id=ph.id, name=ph.name, result=_result(run.value(r)),
+                                          because=ph.because, facts=run.row(r)["facts"])
         for ph, r in plan.phenotypes if run.value(r) is not False
     ]
     phenotype.sort(key=lambda p: (p.result != "met", p.id))
@@ -149,20 +187,19 @@ def assess(
             for rule, w in d.unknown_rules:
                 add_gaps(rule, w)
         cautions = [
-            a.CautionResult(id=ca.id, text=ca.text, sources=_refs(ca.sources))
+            run.static.cautions[ca.id]
             for ca, r in plan.cautions
             if (ca.applies_to == "all" or getattr(p, ca.applies_to)) and run.value(r) is True
         ]
-        options.append(a.Option(
+        options.append(a.Option.model_construct(
             procedure=p.id, name=p.name, status=d.status,  # type: ignore[arg-type]
             reasons=d.reasons, missing=d.missing,
             criteria=[run.row(r) for r in pp.decision_rules()],
             favourable=[run.row(r) for r in pp.favourable if run.value(r) is True],
             unfavourable=[run.row(r) for r in pp.unfavourable if run.value(r) is True],
-            outcomes=[a.OutcomeItem(measure=o.measure, result=o.result, timepoint=o.timepoint,
-                                    population=o.population, sources=_refs(o.sources)) for o in p.outcomes],
+            outcomes=run.static.outcomes[p.id],
             cautions=cautions,
-            antithrombotics=_antithrombotics(knowledge, meds, p),
+            antithrombotics=_antithrombotics(run.static, meds, p),
             asra_risk_class=p.asra_risk_class, ladder_step=p.ladder_step, content_status=p.status,
         ))
     rank = {st: i for i, st in enumerate(a.STATUS_ORDER)}
@@ -171,13 +208,13 @@ def assess(
                                 procs[o.procedure].invasiveness, o.procedure))
 
     gaps = [
-        a.Gap(fact=f, question=knowledge.facts[f].ask, affects=gap_affects[f], weight=w)
+        a.Gap.model_construct(fact=f, question=knowledge.facts[f].ask, affects=gap_affects[f], weight=w)
         for f, w in gap_weights.items()
     ]
     gaps.sort(key=lambda g: (-g.weight, g.fact))
-    trace = [a.TraceEntry(rule=r, result=_result(v)) for r, v in sorted(run.values.items())]
+    trace = {r: _result(v) for r, v in sorted(run.values.items())}
     pol = plan.policy
-    return a.Assessment(
+    return a.Assessment.model_construct(
         case_id=case.id, assessed_on=today, policy=a.PolicyRef(id=pol.id, name=pol.name),
         knowledge_hash=knowledge.hash, disclaimer=knowledge.shared.disclaimer,
         red_flags=red_flags, phenotype=phenotype, stage=_stage(knowledge, case, options),
@@ -185,15 +222,15 @@ def assess(
     )
 
 
-def _antithrombotics(knowledge: Knowledge, meds: list[str], p: s.Procedure) -> list[a.AntithromboticResult]:
+def _antithrombotics(static: _Static, meds: list[str], p: s.Procedure) -> list[a.AntithromboticResult]:
     out = []
     for med in meds:
-        for row in knowledge.shared.antithrombotics:
-            if med in {n.lower() for n in row.names}:
-                out.append(a.AntithromboticResult(
-                    medicine=med, drug=row.id, asra_risk_class=p.asra_risk_class,
-                    hold=row.hold.get(p.asra_risk_class, "see table"), restart=row.restart,
-                    tag=row.tag, sources=_refs(row.sources)))
+        row = static.antithrombotic_by_name.get(med)
+        if row is not None:
+            out.append(a.AntithromboticResult.model_construct(
+                medicine=med, drug=row.id, asra_risk_class=p.asra_risk_class,
+                hold=row.hold.get(p.asra_risk_class, "see table"), restart=row.restart,
+                tag=row.tag, sources=static.antithrombotic_refs[row.id]))
     return out
 
 
@@ -227,7 +264,7 @@ def _stage(knowledge: Knowledge, case: PatientCase, options: list[a.Option]) -> 
     # The next step is the first candidate beyond what was tried (conservative care continues
     # alongside); if nothing lies beyond, the first candidate.
     beyond = [o for o in candidates if tried is None or o.ladder_step > tried]
-    nxt = (beyond or candidates or [None])[0]
+    nxt = (beyond or candidates)[0] if (beyond or candidates) else None
     if nxt:
         reasons.append(f"Most appropriate next: {nxt.name} (step {nxt.ladder_step}, {nxt.status})")
     return a.Stage(

@@ -20,7 +20,7 @@ RESULT_MARK = {"met": "met", "not_met": "not met", "unknown": "unknown"}
 
 
 def _facts(c: CriterionResult) -> str:
-    return ", ".join(f"{k}={'unknown' if v is None else v}" for k, v in c.facts.items())
+    return ", ".join(f"{k}={'unknown' if v is None else v}" for k, v in c["facts"].items())
 
 
 def render_markdown(a: Assessment) -> str:
@@ -32,7 +32,7 @@ def render_markdown(a: Assessment) -> str:
         for rf in a.red_flags:
             lines.append(f"- **{rf.urgency.upper()}: {rf.name}** — {rf.action}")
             for f in rf.fired_by:
-                lines.append(f"  - because: {f.label} ({_facts(f)})")
+                lines.append(f"  - because: {f['label']} ({_facts(f)})")
     else:
         lines.append("- None fired. Unknown red-flag answers are listed under *What is missing*.")
     lines.append("")

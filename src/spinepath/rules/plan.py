@@ -157,7 +157,9 @@ def compile_plan(knowledge: Knowledge, policy_id: str | None = None) -> Plan:
             repeat_when = Rule(f"{p.id}.repeat.when", "repeat.when", "Done before", p.repeat.when,
                                compile_criterion(p.repeat.when, known, f"{p.id}.repeat.when"),
                                tuple(p.repeat.sources))
-        g = lambda k: tuple(sections.get(k, ()))  # noqa: E731
+        def g(k: str, sections: dict[str, list[Rule]] = sections) -> tuple[Rule, ...]:
+            return tuple(sections.get(k, ()))
+
         procs.append(ProcedurePlan(
             proc=p, applies=applies, indications=g("indications"), exclusions=g("exclusions"),
             prerequisites=g("prerequisites"), absolute=g("contraindications.absolute"),
