@@ -88,7 +88,7 @@ def _key(r: Rule) -> str:
     return "r_" + r.rule.replace(".", "__").replace("-", "_")
 
 
-def _table(pp: ProcedurePlan, deferred_key: str) -> dict[str, Any]:
+def _table(pp: ProcedurePlan, deferred_key: str, unscreened_key: str) -> dict[str, Any]:
     cols: list[tuple[str, str]] = []  # (input id, field)
 
     def col(field: str) -> str:
@@ -107,12 +107,12 @@ def _table(pp: ProcedurePlan, deferred_key: str) -> dict[str, Any]:
     row({deferred_key: "true"}, "deferred")
     row({_key(pp.applies): "false"}, "not_indicated")
     row({_key(pp.applies): "null"}, "insufficient_information")
-    for r in pp.absolute:
-        row({_key(r): "true"}, "contraindicated")
     for r in pp.exclusions:
         row({_key(r): "true"}, "not_indicated")
     for r in pp.indications:
         row({_key(r): "false"}, "not_indicated")
+    for r in pp.absolute:
+        row({_key(r): "true"}, "contraindicated")
     for r in pp.indications:
         row({_key(r): "null"}, "insufficient_information")
     for r in pp.prerequisites:
@@ -124,6 +124,7 @@ def _table(pp: ProcedurePlan, deferred_key: str) -> dict[str, Any]:
         row({_key(r): "null"}, "insufficient_information")
     if pp.proc.max_status == "recommended":
         cells = {_key(r): "true" for r in pp.recommend}
+        cells[unscreened_key] = "false"
         for r in [*pp.absolute, *pp.exclusions]:
             cells[_key(r)] = "!= null"
         for r in pp.relative:
@@ -163,10 +164,13 @@ def build_graph(plan: Plan) -> dict[str, Any]:
             rules[r.rule] = r
     for r in rules.values():
         exprs.append({"id": _key(r), "key": _key(r), "value": tr.tr(r.expr._tree)})
-    defer_all = [f for rfp in plan.red_flags for f in rfp.features
+    all_flags = [rfp for rfp in plan.red_flags
                  if rfp.flag.urgency in ("emergency", "urgent") or rfp.flag.defers == "all_elective"]
+    defer_all = [f for rfp in all_flags for f in rfp.features]
     any_flag = " or ".join(f"$.{_key(f)} == true" for f in defer_all) or "false"
     exprs.append({"id": "deferred_all", "key": "deferred_all", "value": f"({any_flag})"})
+    any_null = " or ".join(f"$.{_key(f)} == null" for f in defer_all) or "false"
+    exprs.append({"id": "unscreened_all", "key": "unscreened_all", "value": f"({any_null})"})
     nodes: list[dict[str, Any]] = [
         {"id": "in", "type": "inputNode", "name": "input", "position": {"x": 0, "y": 0}},
         {"id": "crit", "type": "expressionNode", "name": "criteria", "position": {"x": 0, "y": 0},
@@ -176,15 +180,17 @@ def build_graph(plan: Plan) -> dict[str, Any]:
     edges = [{"id": "e0", "sourceId": "in", "targetId": "crit", "type": "edge"}]
     for i, pp in enumerate(plan.procedures):
         some = [f for rfp in plan.red_flags if isinstance(rfp.flag.defers, list) and pp.proc.id in rfp.flag.defers
-                for f in rfp.features]
-        key = "deferred_all"
+                and rfp not in all_flags for f in rfp.features]
+        key, ukey = "deferred_all", "unscreened_all"
         if some:
-            key = f"deferred_{i}"
+            key, ukey = f"deferred_{i}", f"unscreened_{i}"
             exprs.append({"id": key, "key": key,
                           "value": "($.deferred_all or " + " or ".join(f"$.{_key(f)} == true" for f in some) + ")"})
+            exprs.append({"id": ukey, "key": ukey,
+                          "value": "($.unscreened_all or " + " or ".join(f"$.{_key(f)} == null" for f in some) + ")"})
         nid = f"t{i}"
         nodes.append({"id": nid, "type": "decisionTableNode", "name": pp.proc.id, "position": {"x": 0, "y": 0},
-                      "content": _table(pp, key)})
+                      "content": _table(pp, key, ukey)})
         edges.append({"id": f"a{i}", "sourceId": "crit", "targetId": nid, "type": "edge"})
         edges.append({"id": f"b{i}", "sourceId": nid, "targetId": "out", "type": "edge"})
     return {"nodes": nodes, "edges": edges}

@@ -15,7 +15,7 @@ from spinepath.rules.assessment import Assessment
 SCENARIO_DIR = Path(__file__).parent / "scenarios"
 FILES = sorted(SCENARIO_DIR.glob("*.yaml"))
 ALLOWED = {"red_flags", "statuses", "not_statuses", "missing", "gaps_include", "gaps_exclude",
-           "top_gap", "phenotype", "cautions"}
+           "top_gap", "top_gap_in", "phenotype", "cautions"}
 
 
 def load(path: Path) -> dict[str, Any]:
@@ -58,6 +58,8 @@ def test_scenario(kb: Knowledge, path: Path) -> None:
         assert fact not in gaps, f"{fact} should not be a gap"
     if "top_gap" in exp:
         assert gaps and gaps[0] == exp["top_gap"], gaps[:5]
+    if "top_gap_in" in exp:
+        assert gaps and gaps[0] in exp["top_gap_in"], gaps[:5]
     met = [p.id for p in result.phenotype if p.result == "met"]
     for ph in exp.get("phenotype") or []:
         assert ph in met, f"{ph} not among met phenotypes {met}"

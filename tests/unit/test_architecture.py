@@ -70,3 +70,13 @@ def test_readme_lists_every_cli_command() -> None:
     names += [f"case {c.name}" for c in case_app.registered_commands]
     for name in names:
         assert f"`spinepath {name}" in readme, name
+
+
+def test_assessment_json_fields_are_documented() -> None:
+    from spinepath.rules.assessment import Assessment, CriterionResult, Option, RedFlagResult
+
+    doc = (ROOT / "docs" / "assessment-json.md").read_text(encoding="utf-8")
+    fields = [*Assessment.model_fields, *Option.model_fields, *RedFlagResult.model_fields,
+              *CriterionResult.__annotations__]
+    missing = [f for f in fields if f"`{f}`" not in doc]
+    assert not missing, missing

@@ -63,7 +63,9 @@ Red flags (``red_flags`` absent 10 %; 10 % of recorded forms leave each answer b
 probability 1/2, so about 5 % of answers are ``None``): cauda equina cluster in 0.6 % of
 lumbar cases (saddle anaesthesia 85 % and urinary retention 70 % within the cluster), history
 of cancer 2 % (4.5 % over 60), fever 1 %, significant trauma 2 %, progressive weakness 1 %,
-night pain 5 %, osteoporosis 2 % (12 % in women over 60), others 0.3-2 %.
+night pain 5 %, osteoporosis 2 % (12 % in women over 60), bilateral sciatica alone 0.8 % of
+lumbar cases, others 0.2-2 %. Motor grade of the compressed root in radicular cases: MRC 5
+60 %, 4 33 %, 3 or weaker 7 %.
 
 Missing data (non-sparse cases): pain map absent 10 %, neurological examination 20 %,
 imaging 15 %, treatments 15 %, prior procedures 25 %, medicines 15 %, comorbidities 20 %,
@@ -240,7 +242,7 @@ _FBSS_LEVEL = _table(("L4-L5", 0.45), ("L5-S1", 0.45), ("L3-L4", 0.1))
 
 _HERNIATION = _table(("protrusion", 0.45), ("extrusion", 0.45), ("sequestration", 0.10))
 _FBSS_FORAMEN = _table(("none", 0.75), ("mild", 0.125), ("moderate", 0.125))
-_MRC = _table((5, 0.55), (4, 0.32), (3, 0.09), (2, 0.03), (1, 0.007), (0, 0.003))
+_MRC = _table((5, 0.6), (4, 0.33), (3, 0.05), (2, 0.015), (1, 0.003), (0, 0.002))
 _MRC_MILD = _table((5, 0.8), (4, 0.18), (3, 0.02))
 _RESPONSE = _table(("none", 0.28), ("partial", 0.46), ("good", 0.18), (None, 0.08))
 _RESPONSE_CHRONIC = _table(("none", 0.41), ("partial", 0.41), ("good", 0.1), (None, 0.08))
@@ -392,7 +394,7 @@ _RED_FLAG_RATES = (
     ("recent_bacteraemia_or_infection", 0.01), ("recent_spinal_procedure", 0.01),
     ("tb_risk", 0.01), ("unexplained_weight_loss", 0.01), ("night_pain", 0.05),
     ("significant_trauma", 0.02), ("prolonged_corticosteroid_use", 0.02),
-    ("new_sexual_dysfunction", 0.003), ("urinary_retention_or_new_difficulty", 0.003),
+    ("new_sexual_dysfunction", 0.002), ("urinary_retention_or_new_difficulty", 0.002),
 )
 #: Cauda equina syndrome: features within the cluster (drawn together).
 _CES_CLUSTER = (
@@ -407,7 +409,7 @@ def _red_flag_group(lumbar: bool, over_60: bool, woman_over_60: bool) -> _Rare:
     pairs = [*_RED_FLAG_RATES, ("history_of_cancer", 0.045 if over_60 else 0.02),
              ("osteoporosis", 0.12 if woman_over_60 else 0.02)]
     if lumbar:
-        pairs += [(_CES, 0.006), ("bilateral_sciatica", 0.02)]
+        pairs += [(_CES, 0.006), ("bilateral_sciatica", 0.008)]
     return _Rare(pairs)
 
 
@@ -741,7 +743,7 @@ def _lumbar_stenosis(r: Rand, g: Bits, d: Dates, age: int) -> Parts:
         "motor": _motor(r, g, "L5", side, _MRC_MILD) + _motor(r, g, "L4", side, _MRC_MILD),
         "straight_leg_raise_positive": _SLR_STENOSIS[g(10)],
         "reflexes_reduced": _REFLEX_40[g(10)],
-        "bilateral_leg_weakness": r() < 0.01,
+        "bilateral_leg_weakness": r() < 0.005,
     }
     level = _STENOSIS_LEVEL[g(10)]
     when = _imaging_date(r, d, dur)

@@ -233,6 +233,7 @@ class Procedure(Editorial):
     uses_steroid: bool = False
     is_injection: bool = False
     is_surgery: bool = False
+    is_intervention: bool = Field(default=True, description="False for conservative care: peri-procedure cautions do not apply")
     treats: list[Id] = Field(default_factory=list)
     applies_when: Criterion
     indications: list[Criterion] = Field(default_factory=list)

@@ -74,7 +74,7 @@ def _col(r: Rule) -> str:
     return _q("r:" + r.rule)
 
 
-def status_sql(pp: ProcedurePlan, deferred: str) -> str:
+def status_sql(pp: ProcedurePlan, deferred: str, unscreened: str = "FALSE") -> str:
     """CASE expression that mirrors ``decide`` for one procedure."""
     def c(rules: tuple[Rule, ...] | list[Rule]) -> list[str]:
         return [_col(r) for r in rules]
@@ -89,15 +89,15 @@ def status_sql(pp: ProcedurePlan, deferred: str) -> str:
     recommended_ok = (
         "FALSE" if pp.proc.max_status != "recommended" else
         f"({_all_true(c(pp.recommend))} AND NOT {_any_null(c([*pp.absolute, *pp.exclusions]))} "
-        f"AND NOT {_any_true(c(pp.relative))} AND NOT {repeat_capped})"
+        f"AND NOT {_any_true(c(pp.relative))} AND NOT {repeat_capped} AND NOT {unscreened})"
     )
     return (
         "CASE "
         f"WHEN {deferred} THEN 'deferred' "
         f"WHEN {applies} = FALSE THEN 'not_indicated' "
         f"WHEN {applies} IS NULL THEN 'insufficient_information' "
-        f"WHEN {_any_true(c(pp.absolute))} THEN 'contraindicated' "
         f"WHEN {_any_true(c(pp.exclusions))} OR {_any_false(c(pp.indications))} THEN 'not_indicated' "
+        f"WHEN {_any_true(c(pp.absolute))} THEN 'contraindicated' "
         f"WHEN {_any_null(c(pp.indications))} THEN 'insufficient_information' "
         f"WHEN {_any_false(c(pp.prerequisites))} OR {repeat_unmet} THEN 'not_yet' "
         f"WHEN {_any_null(c(pp.prerequisites))} THEN 'insufficient_information' "
@@ -139,11 +139,16 @@ def screening_sql(plan: Plan, source: str, now: date) -> str:
     order = sorted(plan.red_flags, key=lambda r: (-{"emergency": 100, "urgent": 80, "soon": 40}[r.flag.urgency], r.flag.id))
     rf_list = ", ".join(f"CASE WHEN {_q('rf:' + r.flag.id)} THEN '{r.flag.id}' END" for r in order)
     selects.append(f"list_filter([{rf_list}], lambda x: x IS NOT NULL) AS red_flags" if ids else "[]::VARCHAR[] AS red_flags")
+    all_flags = [rfp for rfp in plan.red_flags
+                 if rfp.flag.urgency in ("emergency", "urgent") or rfp.flag.defers == "all_elective"]
     for pp in plan.procedures:
-        some = [_q("rf:" + rfp.flag.id) for rfp in plan.red_flags
-                if isinstance(rfp.flag.defers, list) and pp.proc.id in rfp.flag.defers]
-        deferred = _any_true([*defer_all, *some])
-        selects.append(f"{status_sql(pp, deferred)} AS {_q(pp.proc.id)}")
+        some_flags = [rfp for rfp in plan.red_flags
+                      if isinstance(rfp.flag.defers, list) and pp.proc.id in rfp.flag.defers
+                      and rfp not in all_flags]
+        deferred = _any_true([*defer_all, *(_q("rf:" + r.flag.id) for r in some_flags)])
+        # reached only when no relevant flag fired: any unknown feature means "not screened"
+        unscreened = _any_null([_col(f) for rfp in [*all_flags, *some_flags] for f in rfp.features])
+        selects.append(f"{status_sql(pp, deferred, unscreened)} AS {_q(pp.proc.id)}")
     return "WITH " + ",\n".join(layers) + "\nSELECT " + ",\n  ".join(selects) + " FROM flags"
 
 

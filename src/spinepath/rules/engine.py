@@ -134,12 +134,19 @@ def assess(
     today = now or date.today()
     plan = compile_plan(knowledge, policy)
     run = _Run(plan, evaluate_facts(plan, case, today))
-    gap_weights: dict[str, int] = {}
+    # A gap's rank: how decisive one answer is. Each unknown rule spreads its weight over the
+    # unknown facts it reads (one answer settles a one-fact rule; a two-fact rule needs both),
+    # and a fact ranks by its most decisive rule, then by how many rules it touches.
+    gap_best: dict[str, float] = {}
+    gap_total: dict[str, float] = {}
     gap_affects: dict[str, list[str]] = {}
 
     def add_gaps(rule: Rule, weight: int) -> None:
-        for fact in run.unknown_base_facts(rule.expr.names):
-            gap_weights[fact] = gap_weights.get(fact, 0) + weight
+        unknown = run.unknown_base_facts(rule.expr.names)
+        for fact in unknown:
+            share = weight / len(unknown)
+            gap_best[fact] = max(gap_best.get(fact, 0.0), share)
+            gap_total[fact] = gap_total.get(fact, 0.0) + share
             gap_affects.setdefault(fact, [])
             if rule.rule not in gap_affects[fact]:
                 gap_affects[fact].append(rule.rule)
@@ -148,6 +155,8 @@ def assess(
     red_flags: list[a.RedFlagResult] = []
     defer_all: list[str] = []
     defer_some: dict[str, list[str]] = {}
+    unscreened_all: list[str] = []
+    unscreened_some: dict[str, list[str]] = {}
     for rfp in plan.red_flags:
         fired = [f for f in rfp.features if run.value(f) is True]
         if fired:
@@ -163,9 +172,16 @@ def assess(
                 for pid in flag.defers:
                     defer_some.setdefault(pid, []).append(flag.id)
         else:
-            for f in rfp.features:
-                if run.value(f) is None:
-                    add_gaps(f, RED_FLAG_WEIGHT[rfp.flag.urgency])
+            unknown = [f for f in rfp.features if run.value(f) is None]
+            for f in unknown:
+                add_gaps(f, RED_FLAG_WEIGHT[rfp.flag.urgency])
+            if unknown:
+                flag = rfp.flag
+                if flag.urgency in DEFERS_ALL or flag.defers == "all_elective":
+                    unscreened_all.append(flag.id)
+                else:
+                    for pid in flag.defers:
+                        unscreened_some.setdefault(pid, []).append(flag.id)
     red_flags.sort(key=lambda r: (-RED_FLAG_WEIGHT[r.urgency], r.id))
 
     # ---- phenotype
@@ -182,14 +198,16 @@ def assess(
     for pp in plan.procedures:
         p = pp.proc
         values = {r.rule: run.value(r) for r in pp.decision_rules()}
-        d = decide(pp, values, defer_all or defer_some.get(p.id, []))
+        d = decide(pp, values, defer_all or defer_some.get(p.id, []),
+                   unscreened_all + unscreened_some.get(p.id, []))
         if d.status != "deferred":
             for rule, w in d.unknown_rules:
                 add_gaps(rule, w)
+        live = p.is_intervention and d.status not in ("not_indicated", "contraindicated")
         cautions = [
             run.static.cautions[ca.id]
             for ca, r in plan.cautions
-            if (ca.applies_to == "all" or getattr(p, ca.applies_to)) and run.value(r) is True
+            if live and (ca.applies_to == "all" or getattr(p, ca.applies_to)) and run.value(r) is True
         ]
         options.append(a.Option.model_construct(
             procedure=p.id, name=p.name, status=d.status,  # type: ignore[arg-type]
@@ -199,7 +217,7 @@ def assess(
             unfavourable=[run.row(r) for r in pp.unfavourable if run.value(r) is True],
             outcomes=run.static.outcomes[p.id],
             cautions=cautions,
-            antithrombotics=_antithrombotics(run.static, meds, p),
+            antithrombotics=_antithrombotics(run.static, meds, p) if live else [],
             asra_risk_class=p.asra_risk_class, ladder_step=p.ladder_step, content_status=p.status,
         ))
     rank = {st: i for i, st in enumerate(a.STATUS_ORDER)}
@@ -207,11 +225,12 @@ def assess(
     options.sort(key=lambda o: (rank[o.status], procs[o.procedure].ladder_step,
                                 procs[o.procedure].invasiveness, o.procedure))
 
+    ranked = sorted(gap_best, key=lambda f: (-gap_best[f], -gap_total[f], f))
     gaps = [
-        a.Gap.model_construct(fact=f, question=knowledge.facts[f].ask, affects=gap_affects[f], weight=w)
-        for f, w in gap_weights.items()
+        a.Gap.model_construct(fact=f, question=knowledge.facts[f].ask, affects=gap_affects[f],
+                              weight=round(gap_best[f]))
+        for f in ranked
     ]
-    gaps.sort(key=lambda g: (-g.weight, g.fact))
     trace = {r: _result(v) for r, v in sorted(run.values.items())}
     pol = plan.policy
     return a.Assessment.model_construct(

@@ -31,8 +31,15 @@ def _fmt(r: Rule) -> str:
     return f"{r.label} [{r.rule}]"
 
 
-def decide(pp: ProcedurePlan, v: Mapping[str, bool | None], deferred_by: list[str]) -> Decision:
-    """Status of one procedure given each rule's three-valued result ``v[rule_id]``."""
+def decide(
+    pp: ProcedurePlan, v: Mapping[str, bool | None], deferred_by: list[str],
+    unscreened: list[str] | None = None,
+) -> Decision:
+    """Status of one procedure given each rule's three-valued result ``v[rule_id]``.
+
+    ``deferred_by``: fired red flags that defer this procedure. ``unscreened``: red flags that
+    would defer it but could not be ruled out (a feature is unknown); they cap it at consider.
+    """
     if deferred_by:
         return Decision("deferred", [f"Deferred: red flag {', '.join(deferred_by)} must be dealt with first; "
                                      "elective treatment waits"])
@@ -43,14 +50,14 @@ def decide(pp: ProcedurePlan, v: Mapping[str, bool | None], deferred_by: list[st
         return Decision("insufficient_information",
                         [f"Cannot tell whether it applies: {_fmt(pp.applies)} is unknown"],
                         unknown_rules=[(pp.applies, WEIGHT_ELIGIBILITY)])
-    hit = [r for r in pp.absolute if v[r.rule] is True]
-    if hit:
-        return Decision("contraindicated", [f"Contraindicated: {_fmt(r)}" for r in hit])
     excl = [r for r in pp.exclusions if v[r.rule] is True]
     failed = [r for r in pp.indications if v[r.rule] is False]
     if excl or failed:
         return Decision("not_indicated", [f"Not indicated: {_fmt(r)}" for r in excl]
                         + [f"Indication not met: {_fmt(r)}" for r in failed])
+    hit = [r for r in pp.absolute if v[r.rule] is True]
+    if hit:
+        return Decision("contraindicated", [f"Contraindicated: {_fmt(r)}" for r in hit])
     unknown_ind = [r for r in pp.indications if v[r.rule] is None]
     if unknown_ind:
         return Decision("insufficient_information",
@@ -96,6 +103,10 @@ def decide(pp: ProcedurePlan, v: Mapping[str, bool | None], deferred_by: list[st
                     capped = True
             if not capped:
                 reasons.append("Repeat rules are met")
+    if unscreened:
+        reasons.append("Red-flag screen incomplete: " + ", ".join(unscreened)
+                       + " cannot be ruled out yet; answer the red-flag questions first")
+        capped = True
     rec_unmet = [r for r in pp.recommend if v[r.rule] is not True]
     for r in rec_unmet:
         if v[r.rule] is None:
