@@ -15,7 +15,7 @@ from spinepath.rules.assessment import Assessment
 SCENARIO_DIR = Path(__file__).parent / "scenarios"
 FILES = sorted(SCENARIO_DIR.glob("*.yaml"))
 ALLOWED = {"red_flags", "statuses", "not_statuses", "missing", "gaps_include", "gaps_exclude",
-           "top_gap", "top_gap_in", "phenotype", "cautions"}
+           "top_gap", "top_gap_in", "phenotype", "cautions", "antithrombotics"}
 
 
 def load(path: Path) -> dict[str, Any]:
@@ -63,6 +63,11 @@ def test_scenario(kb: Knowledge, path: Path) -> None:
     met = [p.id for p in result.phenotype if p.result == "met"]
     for ph in exp.get("phenotype") or []:
         assert ph in met, f"{ph} not among met phenotypes {met}"
+    for pid, drugs in (exp.get("antithrombotics") or {}).items():
+        rows = {at.drug: at for at in status[pid].antithrombotics}
+        for drug, text in drugs.items():
+            assert drug in rows, f"{pid}: no hold guidance for {drug}: {list(rows)}"
+            assert text.lower() in rows[drug].hold.lower(), f"{pid}/{drug}: {rows[drug].hold!r}"
     for pid, ids in (exp.get("cautions") or {}).items():
         have = [c.id for c in status[pid].cautions]
         for cid in ids:

@@ -61,7 +61,8 @@ def render_markdown(a: Assessment) -> str:
             for c in o.cautions:
                 lines.append(f"  - caution: {c.text}")
             for at in o.antithrombotics:
-                lines.append(f"  - {at.medicine}: hold {at.hold}; restart {at.restart} [{at.tag}]")
+                lines.append(f"  - {at.medicine} (ASRA {at.asra_risk_class} risk): before — "
+                             f"{at.hold.rstrip('.')}; restart — {at.restart.rstrip('.')} [{at.tag}]")
         lines.append("")
     lines.append("## What is missing")
     if a.gaps:
