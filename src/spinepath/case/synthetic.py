@@ -824,7 +824,8 @@ def _fbss(r: Rand, g: Bits, d: Dates, age: int) -> Parts:
 def _cervical_radicular(r: Rand, g: Bits, d: Dates, age: int) -> Parts:
     level = _CERVICAL_LEVEL[g(10)]
     root = _CERVICAL_ROOT[level]
-    img_side, pain_side, derms, compressed = _radicular_scenario(r, g, "left" if r() < 0.48 else "right", root, _CERVICAL_NEIGHBOUR)
+    img_side, pain_side, derms, compressed = _radicular_scenario(
+        r, g, "left" if r() < 0.48 else "right", root, _CERVICAL_NEIGHBOUR)
     if r() < 0.02:
         pain_side = "bilateral"
     arm = _ARM_NRS[g(10)]
@@ -850,8 +851,9 @@ def _cervical_radicular(r: Rand, g: Bits, d: Dates, age: int) -> Parts:
     procedures: list[Dict] = []
     if dur > 6 and r() < 0.17:
         interlaminar = r() < 0.7
-        procedures.append(_procedure(r, g, d, "esi-interlaminar" if interlaminar else "esi-transforaminal", 42, min(dur * 7, 720),
-            "C7-T1" if interlaminar else level, pain_side, 0.45))
+        pid = "esi-interlaminar" if interlaminar else "esi-transforaminal"
+        procedures.append(_procedure(r, g, d, pid, 42, min(dur * 7, 720),
+                                     "C7-T1" if interlaminar else level, pain_side, 0.45))
     surgery: list[Dict] | None = None
     if r() < 0.03:  # earlier anterior fusion at another level
         surgery = [{"kind": "fusion", "region": "cervical", "level": "C6-C7" if level != "C6-C7" else "C5-C6",
@@ -884,7 +886,8 @@ def _cervical_facet(r: Rand, g: Bits, d: Dates, age: int) -> Parts:
         blocks = _mbb(r, d, "cervical", level, side, r() < 0.55, 2 if r() < 0.6 else 1)
     procedures: list[Dict] = []
     if dur > 26 and r() < 0.1:
-        procedures.append(_procedure(r, g, d, "rf-facet-cervical", 180, min(dur * 7, 1100), level, side, 0.65))
+        procedures.append(_procedure(r, g, d, "rf-facet-cervical", 180, min(dur * 7, 1100), level, side,
+                                     0.65))
     return (pain, neuro, [finding], _treatments(r, g, d, _TX_NECK, dur, dur > 12), procedures, blocks, None)
 
 
@@ -950,7 +953,8 @@ def _ulnar(r: Rand, g: Bits, d: Dates, age: int) -> Parts:
                     "ulnar_nerve_entrapment": entrapment,
                     "severe_ulnar_neuropathy": severe if entrapment else False}]
         if r() < 0.2:
-            imaging.append({"modality": "ultrasound" if modality == "nerve_conduction" else "nerve_conduction",
+            other = "ultrasound" if modality == "nerve_conduction" else "nerve_conduction"
+            imaging.append({"modality": other,
                             "region": "elbow", "date": when, "side": side,
                             "ulnar_nerve_entrapment": entrapment})
     procedures: list[Dict] = []

@@ -332,6 +332,11 @@ class Policy(Editorial):
     values: dict[str, PolicyValue]
 
 
+class FollowupPoint(Strict):
+    label: str
+    days_after: int = Field(ge=0, le=3650)
+
+
 class Shared(Strict):
     """content/shared.yaml: small tables used across items."""
 
@@ -342,4 +347,6 @@ class Shared(Strict):
     antithrombotic_note: str
     parameters: list[Parameter]
     shared_warning_signs: list[WarningSign]
+    followup_schedule: list[FollowupPoint] = Field(min_length=1, description="Default follow-up time points after a procedure")
+    followup_schedule_sources: list[SourceRef] = Field(min_length=1)
     disclaimer: str

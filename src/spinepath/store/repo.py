@@ -1,0 +1,282 @@
+"""Repositories: every read and write of patient data goes through here, and each one writes its
+audit entry in the same transaction, so an action and its audit record stand or fall together.
+
+Callers own the transaction (``with session.begin():``); nothing here commits.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from spinepath.store import models as m
+
+_hasher = PasswordHasher()
+
+
+def new_id(prefix: str) -> str:
+    """Pseudonymous, unguessable record ids (never derived from patient data)."""
+    return f"{prefix}_{secrets.token_urlsafe(12)}"
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who is acting, from where: what the audit log records."""
+
+    user_id: int | None
+    username: str
+    role: str
+    patient_id: str | None = None
+    client: str | None = None
+
+
+SYSTEM = Actor(user_id=None, username="system", role="admin")
+
+
+def audit(s: Session, actor: Actor, action: str, resource: str, record_id: str | None,
+          patient_id: str | None) -> None:
+    s.add(m.AuditEntry(user_id=actor.user_id, username=actor.username, role=actor.role, action=action,
+                       resource=resource, record_id=record_id, patient_id=patient_id, client=actor.client))
+
+
+# ------------------------------------------------------------------ users and tokens
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def create_user(s: Session, username: str, password: str, role: str, patient_id: str | None = None) -> m.User:
+    if role not in m.ROLES:
+        raise ValueError(f"role must be one of {', '.join(m.ROLES)}")
+    user = m.User(username=username, password_hash=hash_password(password), role=role, patient_id=patient_id)
+    s.add(user)
+    s.flush()
+    return user
+
+
+def user_by_name(s: Session, username: str) -> m.User | None:
+    return s.scalar(select(m.User).where(m.User.username == username))
+
+
+def list_users(s: Session) -> Sequence[m.User]:
+    return s.scalars(select(m.User).order_by(m.User.username)).all()
+
+
+def set_disabled(s: Session, username: str, disabled: bool = True) -> m.User | None:
+    user = user_by_name(s, username)
+    if user is not None:
+        user.disabled = disabled
+        if disabled:
+            for tok in s.scalars(select(m.Token).where(m.Token.user_id == user.id)):
+                tok.revoked = True
+    return user
+
+
+def verify_password(user: m.User, password: str) -> bool:
+    try:
+        return _hasher.verify(user.password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def issue_token(s: Session, user: m.User, ttl_minutes: int) -> tuple[str, dt.datetime]:
+    token = secrets.token_urlsafe(32)
+    expires = m.utcnow() + dt.timedelta(minutes=ttl_minutes)
+    s.add(m.Token(token_hash=_token_hash(token), user_id=user.id, expires_at=expires))
+    return token, expires
+
+
+def user_for_token(s: Session, token: str) -> m.User | None:
+    """The active user a token belongs to, or None if unknown, expired, revoked or disabled."""
+    row = s.get(m.Token, _token_hash(token))
+    if row is None or row.revoked:
+        return None
+    expires = row.expires_at if row.expires_at.tzinfo else row.expires_at.replace(tzinfo=dt.UTC)
+    if expires <= m.utcnow():
+        return None
+    user = s.get(m.User, row.user_id)
+    if user is None or user.disabled:
+        return None
+    return user
+
+
+# ------------------------------------------------------------------ patients and cases
+
+
+def create_patient(s: Session, actor: Actor, name: str | None = None, date_of_birth: dt.date | None = None,
+                   sex: str | None = None, phone: str | None = None, email: str | None = None) -> m.Patient:
+    p = m.Patient(id=new_id("pt"), name=name, date_of_birth=date_of_birth, sex=sex, phone=phone, email=email,
+                  created_by=actor.username)
+    s.add(p)
+    s.flush()
+    audit(s, actor, "create", "patient", p.id, p.id)
+    return p
+
+
+def get_patient(s: Session, actor: Actor, patient_id: str) -> m.Patient | None:
+    p = s.get(m.Patient, patient_id)
+    if p is not None:
+        audit(s, actor, "read", "patient", p.id, p.id)
+    return p
+
+
+def list_patients(s: Session, actor: Actor, limit: int = 50, offset: int = 0) -> Sequence[m.Patient]:
+    rows = s.scalars(select(m.Patient).order_by(m.Patient.created_at, m.Patient.id).limit(limit).offset(offset)).all()
+    audit(s, actor, "read", "patient-list", None, None)
+    return rows
+
+
+def create_case(s: Session, actor: Actor, patient_id: str, data: dict[str, Any]) -> tuple[m.Case, m.CaseVersion]:
+    case = m.Case(id=new_id("cs"), patient_id=patient_id, current_version=1)
+    s.add(case)
+    s.flush()
+    version = m.CaseVersion(case_id=case.id, version=1, data=data, created_by=actor.username)
+    s.add(version)
+    audit(s, actor, "create", "case", case.id, patient_id)
+    return case, version
+
+
+def update_case(s: Session, actor: Actor, case: m.Case, data: dict[str, Any]) -> m.CaseVersion:
+    case.current_version += 1
+    case.updated_at = m.utcnow()
+    version = m.CaseVersion(case_id=case.id, version=case.current_version, data=data, created_by=actor.username)
+    s.add(version)
+    audit(s, actor, "update", "case", case.id, case.patient_id)
+    return version
+
+
+def get_case(s: Session, actor: Actor, case_id: str, version: int | None = None
+             ) -> tuple[m.Case, m.CaseVersion] | None:
+    case = s.get(m.Case, case_id)
+    if case is None:
+        return None
+    v = s.get(m.CaseVersion, (case_id, version or case.current_version))
+    if v is None:
+        return None
+    audit(s, actor, "read", "case", case.id, case.patient_id)
+    return case, v
+
+
+def list_cases(s: Session, actor: Actor, patient_id: str) -> Sequence[m.Case]:
+    rows = s.scalars(select(m.Case).where(m.Case.patient_id == patient_id).order_by(m.Case.created_at)).all()
+    audit(s, actor, "read", "case-list", None, patient_id)
+    return rows
+
+
+# ------------------------------------------------------------------ assessments
+
+
+def store_assessment(s: Session, actor: Actor, case: m.Case, version: int, result: dict[str, Any]
+                     ) -> m.StoredAssessment:
+    row = m.StoredAssessment(
+        id=new_id("as"), case_id=case.id, case_version=version, patient_id=case.patient_id,
+        policy_id=result["policy"]["id"], knowledge_hash=result["knowledge_hash"],
+        assessed_on=dt.date.fromisoformat(str(result["assessed_on"])), result=result, created_by=actor.username)
+    s.add(row)
+    audit(s, actor, "create", "assessment", row.id, case.patient_id)
+    return row
+
+
+def get_assessment(s: Session, actor: Actor, assessment_id: str) -> m.StoredAssessment | None:
+    row = s.get(m.StoredAssessment, assessment_id)
+    if row is not None:
+        audit(s, actor, "read", "assessment", row.id, row.patient_id)
+    return row
+
+
+def list_assessments(s: Session, actor: Actor, patient_id: str) -> Sequence[m.StoredAssessment]:
+    rows = s.scalars(select(m.StoredAssessment).where(m.StoredAssessment.patient_id == patient_id)
+                     .order_by(m.StoredAssessment.created_at)).all()
+    audit(s, actor, "read", "assessment-list", None, patient_id)
+    return rows
+
+
+# ------------------------------------------------------------------ procedures and follow-up
+
+
+def record_procedure(s: Session, actor: Actor, patient_id: str, procedure_id: str, performed_on: dt.date,
+                     schedule: Sequence[tuple[str, int]], level: str | None = None, side: str | None = None,
+                     target: str | None = None, operator: str | None = None,
+                     complications: list[str] | None = None) -> tuple[m.ProcedurePerformed, list[m.FollowupSchedule]]:
+    """A performed procedure and its follow-up schedule, written together (one transaction)."""
+    proc = m.ProcedurePerformed(id=new_id("pr"), patient_id=patient_id, procedure_id=procedure_id,
+                                performed_on=performed_on, level=level, side=side, target=target,
+                                operator=operator, complications=complications or [], created_by=actor.username)
+    s.add(proc)
+    s.flush()
+    points = [m.FollowupSchedule(id=new_id("fu"), procedure_performed_id=proc.id, patient_id=patient_id,
+                                 label=label, due_on=performed_on + dt.timedelta(days=days))
+              for label, days in schedule]
+    s.add_all(points)
+    audit(s, actor, "create", "procedure", proc.id, patient_id)
+    return proc, points
+
+
+def list_procedures(s: Session, actor: Actor, patient_id: str) -> Sequence[m.ProcedurePerformed]:
+    rows = s.scalars(select(m.ProcedurePerformed).where(m.ProcedurePerformed.patient_id == patient_id)
+                     .order_by(m.ProcedurePerformed.performed_on)).all()
+    audit(s, actor, "read", "procedure-list", None, patient_id)
+    return rows
+
+
+def get_procedure(s: Session, actor: Actor, procedure_performed_id: str) -> m.ProcedurePerformed | None:
+    row = s.get(m.ProcedurePerformed, procedure_performed_id)
+    if row is not None:
+        audit(s, actor, "read", "procedure", row.id, row.patient_id)
+    return row
+
+
+def schedule_for(s: Session, procedure_performed_id: str) -> Sequence[m.FollowupSchedule]:
+    return s.scalars(select(m.FollowupSchedule).where(m.FollowupSchedule.procedure_performed_id == procedure_performed_id)
+                     .order_by(m.FollowupSchedule.due_on)).all()
+
+
+def submit_followup(s: Session, actor: Actor, patient_id: str, instrument: str, answers: dict[str, Any],
+                    schedule_id: str | None = None) -> m.FollowupResponse:
+    resp = m.FollowupResponse(id=new_id("fr"), patient_id=patient_id, schedule_id=schedule_id,
+                              instrument=instrument, answers=answers, submitted_by=actor.username)
+    s.add(resp)
+    if schedule_id is not None:
+        point = s.get(m.FollowupSchedule, schedule_id)
+        if point is not None:
+            point.status = "completed"
+    audit(s, actor, "create", "followup-response", resp.id, patient_id)
+    return resp
+
+
+def list_followups(s: Session, actor: Actor, patient_id: str) -> Sequence[m.FollowupResponse]:
+    rows = s.scalars(select(m.FollowupResponse).where(m.FollowupResponse.patient_id == patient_id)
+                     .order_by(m.FollowupResponse.submitted_at)).all()
+    audit(s, actor, "read", "followup-list", None, patient_id)
+    return rows
+
+
+def count_followups(s: Session) -> int:
+    return int(s.scalar(select(func.count()).select_from(m.FollowupResponse)) or 0)
+
+
+# ------------------------------------------------------------------ audit log
+
+
+def read_audit(s: Session, limit: int = 100, offset: int = 0, patient_id: str | None = None,
+               username: str | None = None) -> Sequence[m.AuditEntry]:
+    q = select(m.AuditEntry).order_by(m.AuditEntry.id.desc())
+    if patient_id:
+        q = q.where(m.AuditEntry.patient_id == patient_id)
+    if username:
+        q = q.where(m.AuditEntry.username == username)
+    return s.scalars(q.limit(limit).offset(offset)).all()
