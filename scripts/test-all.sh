@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Install spinepath with its test dependencies into .venv and run every check and test.
+# Install spinepath with its test dependencies into .venv and run every check and test:
+# content check, ruff, mypy, and pytest against SQLite and a PostgreSQL server it starts itself.
 # Used by the README's test command and by CI (.ci/run). Safe to run on a fresh machine.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,5 +17,11 @@ echo "== ruff"
 .venv/bin/ruff check src tests bench tools
 echo "== mypy"
 .venv/bin/mypy
+echo "== PostgreSQL for the store and API tests"
+if [ -z "${SPINEPATH_TEST_POSTGRES_ADMIN_URL:-}" ]; then
+  eval "$(bash scripts/start-test-postgres.sh)"
+  trap 'bash scripts/stop-test-postgres.sh "$SPINEPATH_TEST_PGDATA"' EXIT
+fi
+echo "   $SPINEPATH_TEST_POSTGRES_ADMIN_URL"
 echo "== pytest"
 .venv/bin/python -m pytest -p no:cacheprovider "$@"

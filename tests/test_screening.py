@@ -12,7 +12,7 @@ import pytest
 from spinepath import assess
 from spinepath.case.synthetic import generate_cases
 from spinepath.knowledge.snapshot import Knowledge
-from spinepath.rules.batch import iter_rows, read_source_sql, screen_to_file
+from spinepath.rules.batch import facts_sql, iter_rows, read_source_sql, screen_to_file
 from spinepath.rules.engine import evaluate_facts
 from spinepath.rules.plan import compile_plan
 
@@ -54,9 +54,10 @@ def test_every_base_fact_agrees_between_python_and_sql(kb: Knowledge, case_file)
     path, cases = case_file
     plan = compile_plan(kb)
     con = duckdb.connect()
-    cols = ", ".join(f'{spec.sql(plan.params, NOW)} AS "{name}"' for name, spec in plan.base)
-    src = read_source_sql(str(path), "jsonl")
-    rows = {r["id"]: r for r in iter_rows(con, f'SELECT "id", {cols} FROM {src}')}
+    con.execute(f"CREATE TABLE cases AS SELECT *, row_number() OVER () AS rn FROM {read_source_sql(str(path), 'jsonl')}")
+    ctes, select = facts_sql(plan, "src", NOW)
+    sql = "WITH " + ", ".join(["src AS (SELECT *, rn AS __rid FROM cases)", *ctes]) + " " + select
+    rows = {r["case_id"]: r for r in iter_rows(con, sql)}
     bad = []
     for case in cases[:600]:
         from spinepath.case.validate import parse_case

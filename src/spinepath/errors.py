@@ -5,7 +5,9 @@
     │   └── CriteriaError (criteria-invalid)  a criterion uses disallowed syntax or unknown names
     ├── CaseError (case-invalid)              a patient case breaks the input contract
     ├── PolicyError (policy-unknown)          a policy profile id that the snapshot does not hold
-    └── InputError (input-invalid)            a file or argument given to a command is unusable
+    ├── InputError (input-invalid)            a file or argument given to a command is unusable
+    └── DatabaseError (database-unavailable)  the database cannot be reached or used
+        └── DatabaseNotMigrated (database-not-migrated)  schema missing or old: run `spinepath db upgrade`
 
 Every error carries ``code`` (stable, kebab-case, documented in docs/errors.md), a human
 ``message`` and, where one field is at fault, ``field`` (a dotted path) so that the CLI and
@@ -93,7 +95,20 @@ class InputError(SpinepathError):
     code = "input-invalid"
 
 
+class DatabaseError(SpinepathError):
+    """The database cannot be reached or used."""
+
+    code = "database-unavailable"
+
+
+class DatabaseNotMigrated(DatabaseError):
+    """The database schema is missing or not the one this version expects; run `spinepath db upgrade`."""
+
+    code = "database-not-migrated"
+
+
 ERROR_CODES: dict[str, str] = {
     cls.code: (cls.__doc__ or "").strip().splitlines()[0]
-    for cls in (SpinepathError, ContentError, CriteriaError, CaseError, PolicyError, InputError)
+    for cls in (SpinepathError, ContentError, CriteriaError, CaseError, PolicyError, InputError,
+                DatabaseError, DatabaseNotMigrated)
 }

@@ -2,8 +2,9 @@
 
 A base fact is declared once as a spec (a path, or an aggregate over one of the case's lists).
 Each spec compiles two ways from that single declaration: to a Python function over a validated
-``PatientCase`` (single-case assessment) and to a DuckDB SQL expression over the same case
-stored as nested columns (population screening). A test compares both on thousands of generated
+``PatientCase`` (single-case assessment) and to DuckDB SQL over the same case stored as nested
+columns (population screening; list aggregates are rendered by ``spinepath.rules.batch`` as one
+GROUP BY pass per list from the same condition objects). A test compares both on thousands of generated
 cases, so the two compilations cannot drift apart silently.
 
 Three-valued semantics, everywhere:
@@ -168,12 +169,12 @@ def _operand_py(o: Operand, case: Any, params: Params) -> Value:
     return _get_path(case, o.path)
 
 
-def _operand_sql(o: Operand, params: Params) -> str:
+def _operand_sql(o: Operand, params: Params, case_path: Callable[[str], str] = _sql_case_path) -> str:
     if isinstance(o, Lit):
         return _sql_lit(o.value)
     if isinstance(o, Param):
         return _sql_lit(params[o.name])
-    return _sql_case_path(o.path)
+    return case_path(o.path)
 
 
 def cond_py(c: Cond, elem: Any, case: Any, params: Params) -> bool | None:
@@ -198,20 +199,22 @@ def cond_py(c: Cond, elem: Any, case: Any, params: Params) -> bool | None:
     return _or3([cond_py(p, elem, case, params) for p in c.parts])
 
 
-def cond_sql(c: Cond, params: Params, var: str = "x") -> str:
-    """The same condition as a DuckDB lambda body over element ``var``."""
+def cond_sql(c: Cond, params: Params, var: str = "x",
+             case_path: Callable[[str], str] = _sql_case_path) -> str:
+    """The same condition as SQL over element ``var``; ``case_path`` renders case values."""
     if isinstance(c, Cmp):
-        return f"({_sql_path(var, c.field)} {'<>' if c.op == '!=' else c.op} {_operand_sql(c.other, params)})"
+        return (f"({_sql_path(var, c.field)} {'<>' if c.op == '!=' else c.op} "
+                f"{_operand_sql(c.other, params, case_path)})")
     if isinstance(c, OneOf):
         vals = ", ".join(_sql_lit(v) for v in c.values)
         return f"({_sql_path(var, c.field)} IN ({vals}))"
     if isinstance(c, InCaseList):
         # list_contains ignores NULL semantics; make unknown explicit.
-        lst = _sql_case_path(c.case_list)
+        lst = case_path(c.case_list)
         f = _sql_path(var, c.field)
         return f"(CASE WHEN {f} IS NULL OR {lst} IS NULL THEN NULL ELSE list_contains({lst}, {f}) END)"
     joiner = " AND " if isinstance(c, All) else " OR "
-    return "(" + joiner.join(cond_sql(p, params, var) for p in c.parts) + ")"
+    return "(" + joiner.join(cond_sql(p, params, var, case_path) for p in c.parts) + ")"
 
 
 def cond_params(c: Cond | None) -> set[str]:
@@ -329,30 +332,6 @@ class Agg:
             return None
         return max(known) if self.fn == "max" else min(known)
 
-    def sql(self, params: Params, now: date) -> str:
-        lst = _sql_case_path(self.list)
-        pred = cond_sql(self.where, params) if self.where is not None else "TRUE"
-        if self.fn == "exists":
-            return (
-                f"(CASE WHEN {lst} IS NULL THEN NULL "
-                f"WHEN coalesce(list_bool_or(list_transform({lst}, lambda x: coalesce({pred}, FALSE))), FALSE) THEN TRUE "
-                f"WHEN coalesce(list_bool_or(list_transform({lst}, lambda x: ({pred}) IS NULL)), FALSE) THEN NULL "
-                f"ELSE FALSE END)"
-            )
-        if self.fn == "count":
-            return (
-                f"(CASE WHEN {lst} IS NULL THEN NULL ELSE "
-                f"len(list_filter({lst}, lambda x: coalesce({pred}, FALSE))) END)"
-            )
-        assert self.value is not None
-        val = _sql_path("x", self.value)
-        agg = "list_max" if self.fn == "max" else "list_min"
-        matched = f"list_filter({lst}, lambda x: coalesce({pred}, FALSE))"
-        return (
-            f"(CASE WHEN {lst} IS NULL THEN NULL WHEN len({matched}) = 0 THEN {_sql_lit(self.empty)} ELSE "
-            f"{agg}(list_filter(list_transform({matched}, lambda x: {val}), lambda v: v IS NOT NULL)) END)"
-        )
-
     def params(self) -> set[str]:
         return cond_params(self.where)
 
@@ -380,17 +359,6 @@ class MonthsSinceLatest:
         if not dates or any(d is None for d in dates):
             return None
         return (now - max(dates)).days / DAYS_PER_MONTH
-
-    def sql(self, params: Params, now: date) -> str:
-        lst = _sql_case_path(self.list)
-        pred = cond_sql(self.where, params) if self.where is not None else "TRUE"
-        dfield = _sql_path("x", self.date_field)
-        matched = f"list_filter({lst}, lambda x: coalesce({pred}, FALSE))"
-        return (
-            f"(CASE WHEN {lst} IS NULL OR len({matched}) = 0 "
-            f"OR list_bool_or(list_transform({matched}, lambda x: {dfield} IS NULL)) THEN NULL "
-            f"ELSE date_diff('day', list_max(list_transform({matched}, lambda x: {dfield})), DATE '{now.isoformat()}') / {DAYS_PER_MONTH} END)"
-        )
 
     def params(self) -> set[str]:
         return cond_params(self.where)
@@ -422,21 +390,6 @@ class LatestValue:
         latest = max(dates)
         vals = {_get_path(e, self.value) for e in matched if _get_path(e, self.date_field) == latest}
         return vals.pop() if len(vals) == 1 else None
-
-    def sql(self, params: Params, now: date) -> str:
-        lst = _sql_case_path(self.list)
-        pred = cond_sql(self.where, params) if self.where is not None else "TRUE"
-        dfield = _sql_path("x", self.date_field)
-        vfield = _sql_path("x", self.value)
-        matched = f"list_filter({lst}, lambda x: coalesce({pred}, FALSE))"
-        latest = f"list_max(list_transform({matched}, lambda x: {dfield}))"
-        at_latest = f"list_transform(list_filter({matched}, lambda x: {dfield} = {latest}), lambda x: {vfield})"
-        return (
-            f"(CASE WHEN {lst} IS NULL OR len({matched}) = 0 "
-            f"OR list_bool_or(list_transform({matched}, lambda x: {dfield} IS NULL)) THEN NULL "
-            f"WHEN len(list_distinct({at_latest})) = 1 AND len(list_filter({at_latest}, lambda v: v IS NULL)) = 0 "
-            f"THEN list_distinct({at_latest})[1] ELSE NULL END)"
-        )
 
     def params(self) -> set[str]:
         return cond_params(self.where)

@@ -245,6 +245,13 @@ def screen_cmd(
     screen_file(cases, out_file, _knowledge(), policy, _parse_date(now, "now") or date.today(), out)
 
 
+# ------------------------------------------------------------------ service (db, user, audit, serve, demo)
+
+from spinepath.cli.service import register  # noqa: E402
+
+register(app)
+
+
 def main() -> None:
     app()
 

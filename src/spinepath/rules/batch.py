@@ -20,6 +20,21 @@ from typing import Any, Literal, get_args, get_origin
 from pydantic import BaseModel
 
 from spinepath.case.model import PatientCase
+from spinepath.case.spec import (
+    DAYS_PER_MONTH,
+    Agg,
+    All,
+    Any_,
+    CasePath,
+    Cmp,
+    Cond,
+    InCaseList,
+    LatestValue,
+    MonthsSinceLatest,
+    _sql_case_path,
+    _sql_lit,
+    cond_sql,
+)
 from spinepath.rules.plan import Plan, ProcedurePlan, Rule
 
 # ------------------------------------------------------------------ DuckDB type of a case
@@ -106,11 +121,122 @@ def status_sql(pp: ProcedurePlan, deferred: str, unscreened: str = "FALSE") -> s
     )
 
 
-def screening_sql(plan: Plan, source: str, now: date) -> str:
-    """One query: case rows from ``source`` -> case_id, red_flags (list of ids), one status column per procedure."""
+def _case_paths(c: Cond | None) -> set[str]:
+    """Case values a list condition reads; only these ride along in the unnested rows."""
+    if c is None:
+        return set()
+    if isinstance(c, Cmp) and isinstance(c.other, CasePath):
+        return {c.other.path}
+    if isinstance(c, InCaseList):
+        return {c.case_list}
+    if isinstance(c, (All, Any_)):
+        return set().union(*(_case_paths(p) for p in c.parts))
+    return set()
+
+
+def _agg_parts(sp: Agg, name: str, hit: str, pred: str, alias: str, lst_sql: str,
+               aggs: list[str], final: dict[str, str]) -> None:
+    col, ncol = _q("g:" + name), _q("n:" + name)
+    if sp.fn == "exists":
+        aggs.append(f"CASE WHEN bool_or({hit}) THEN TRUE WHEN bool_or(({pred}) IS NULL) THEN NULL "
+                    f"ELSE FALSE END AS {col}")
+        # an empty list has no group row (FALSE); a group's NULL means unknown and stays NULL
+        final[name] = (f"CASE WHEN {lst_sql} IS NULL THEN NULL WHEN len({lst_sql}) = 0 THEN FALSE "
+                       f"ELSE {alias}.{col} END")
+    elif sp.fn == "count":
+        aggs.append(f"count(*) FILTER (WHERE {hit}) AS {col}")
+        final[name] = f"CASE WHEN {lst_sql} IS NULL THEN NULL ELSE coalesce({alias}.{col}, 0) END"
+    else:
+        assert sp.value is not None
+        val = "x" if sp.value == "@" else f"struct_extract(x, '{sp.value}')"
+        aggs.append(f"{sp.fn}({val}) FILTER (WHERE {hit}) AS {col}")
+        aggs.append(f"count(*) FILTER (WHERE {hit}) AS {ncol}")
+        final[name] = (f"CASE WHEN {lst_sql} IS NULL THEN NULL WHEN coalesce({alias}.{ncol}, 0) = 0 "
+                       f"THEN {_sql_lit(sp.empty)} ELSE {alias}.{col} END")
+
+
+def _cp(path: str) -> str:
+    return _q("cp:" + path)
+
+
+ListSpec = Agg | LatestValue | MonthsSinceLatest
+
+
+def facts_sql(plan: Plan, source: str, now: date) -> tuple[list[str], str]:
+    """The base-fact layer: (CTEs, SELECT of case_id and every base fact).
+
+    ``source`` must have a stable ``__rid`` column. Aggregates over a case's lists run as one
+    UNNEST ... GROUP BY pass per list (DuckDB's hash aggregation beats per-row list lambdas by
+    2-3x here) and are joined back on ``__rid``; three-valued semantics are those of
+    :class:`spinepath.case.spec.Agg`.
+    """
     params = plan.params
-    base = ",\n  ".join(f"{spec.sql(params, now)} AS {_q(name)}" for name, spec in plan.base)  # type: ignore[union-attr]
-    layers = [f"facts0 AS (SELECT \"id\" AS case_id,\n  {base}\nFROM {source})"]
+    by_list: dict[str, list[tuple[str, ListSpec]]] = {}
+    for name, spec in plan.base:
+        if isinstance(spec, (Agg, LatestValue, MonthsSinceLatest)):
+            by_list.setdefault(spec.list, []).append((name, spec))
+    ctes: list[str] = []
+    joins: list[str] = []
+    final: dict[str, str] = {}
+    for i, (lst, facts) in enumerate(sorted(by_list.items())):
+        alias = f"g{i}"
+        paths = sorted(set().union(*(_case_paths(sp.where) for _, sp in facts)))
+        extra = "".join(f", {_sql_case_path(p)} AS {_cp(p)}" for p in paths)
+        lst_sql = _sql_case_path(lst)
+        aggs: list[str] = []
+        windows: dict[tuple[str, str], str] = {}  # (condition SQL, date field) -> latest-date column
+        for name, sp in facts:
+            pred = cond_sql(sp.where, params, case_path=_cp) if sp.where is not None else "TRUE"
+            hit = f"coalesce({pred}, FALSE)"
+            col, ncol = _q("g:" + name), _q("n:" + name)
+            if isinstance(sp, Agg):
+                _agg_parts(sp, name, hit, pred, alias, lst_sql, aggs, final)
+                continue
+            date = f"struct_extract(x, '{sp.date_field}')"
+            undated = _q("u:" + name)
+            aggs.append(f"count(*) FILTER (WHERE {hit}) AS {ncol}")
+            aggs.append(f"bool_or({hit} AND {date} IS NULL) AS {undated}")
+            unknown = (f"{lst_sql} IS NULL OR coalesce({alias}.{ncol}, 0) = 0 "
+                       f"OR coalesce({alias}.{undated}, FALSE)")
+            if isinstance(sp, MonthsSinceLatest):
+                aggs.append(f"max({date}) FILTER (WHERE {hit}) AS {col}")
+                final[name] = (f"CASE WHEN {unknown} THEN NULL ELSE date_diff('day', {alias}.{col}, "
+                               f"DATE '{now.isoformat()}') / {DAYS_PER_MONTH} END")
+                continue
+            # LatestValue: values at the latest matching date must agree, else unknown
+            latest = windows.setdefault((pred, sp.date_field), _q(f"w:{len(windows)}"))
+            at_latest = f"{hit} AND {date} = {latest}"
+            val = f"struct_extract(x, '{sp.value}')"
+            vmin, vmax, vnull = _q("lo:" + name), _q("hi:" + name), _q("vn:" + name)
+            aggs.append(f"min({val}) FILTER (WHERE {at_latest}) AS {vmin}")
+            aggs.append(f"max({val}) FILTER (WHERE {at_latest}) AS {vmax}")
+            aggs.append(f"bool_or({at_latest} AND {val} IS NULL) AS {vnull}")
+            final[name] = (f"CASE WHEN {unknown} OR coalesce({alias}.{vnull}, FALSE) THEN NULL "
+                           f"WHEN {alias}.{vmin} = {alias}.{vmax} THEN {alias}.{vmin} ELSE NULL END")
+        win = "".join(
+            f", max(CASE WHEN coalesce({pred}, FALSE) THEN struct_extract(x, '{field}') END) "
+            f"OVER (PARTITION BY __rid) AS {w}" for (pred, field), w in windows.items())
+        inner = f"SELECT __rid, unnest({lst_sql}) AS x{extra} FROM src"
+        if windows:
+            inner = f"SELECT *{win} FROM ({inner})"
+        ctes.append(f"{alias} AS (SELECT __rid, {', '.join(aggs)} FROM ({inner}) GROUP BY __rid)")
+        joins.append(f"LEFT JOIN {alias} ON {alias}.__rid = src.__rid")
+    cols = []
+    for name, spec in plan.base:
+        expr = final[name] if name in final else spec.sql(params, now)  # type: ignore[union-attr]
+        cols.append(f"{expr} AS {_q(name)}")
+    select = f"SELECT src.\"id\" AS case_id,\n  " + ",\n  ".join(cols) + f"\nFROM src {' '.join(joins)}"
+    return ctes, select
+
+
+def screening_sql(plan: Plan, source: str, now: date, key: str = "file_row_number") -> str:
+    """One query: case rows from ``source`` -> case_id, red_flags (list of ids), one status column per procedure.
+
+    ``key`` is a column of ``source`` that numbers its rows stably across scans.
+    """
+    params = plan.params
+    ctes, base_select = facts_sql(plan, "src", now)
+    layers = [f"src AS (SELECT *, {key} AS __rid FROM {source})", *ctes, f"facts0 AS ({base_select})"]
     # derived facts: one layer per dependency depth so each may read the previous ones
     depth: dict[str, int] = {}
     for name, expr in plan.derived:
@@ -175,8 +301,13 @@ def screen_to_file(
     """
     import threading
 
-    src = read_source_sql(path, fmt)
-    sql = screening_sql(plan, src, now)
+    if fmt == "parquet":
+        sql = screening_sql(plan, f"read_parquet('{path}', file_row_number=true)", now)
+    else:
+        # JSON has no stable row number: number the rows once into a temporary table.
+        con.execute(f"CREATE OR REPLACE TEMP TABLE spinepath_cases AS "
+                    f"SELECT *, row_number() OVER () AS spinepath_rn FROM {read_source_sql(path, fmt)}")
+        sql = screening_sql(plan, "spinepath_cases", now, key="spinepath_rn")
     copy = f"COPY ({sql}) TO '{out}' (FORMAT parquet)"
     if progress is None:
         con.execute(copy)

@@ -1,5 +1,6 @@
 """Engines and sessions. SQLite runs in WAL mode with a busy timeout so that many writers queue
-instead of failing; PostgreSQL is used as configured."""
+instead of failing; PostgreSQL is used as configured. Bound parameters (patient data) never appear
+in SQL logs or error messages (hide_parameters)."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ def make_engine(url: str) -> Engine:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 60,
                                                   "isolation_level": None},
-                               pool_size=20, max_overflow=40)
+                               pool_size=20, max_overflow=40, hide_parameters=True)
 
         @event.listens_for(engine, "connect")
         def _pragmas(dbapi_conn: Any, _record: Any) -> None:
@@ -35,7 +36,7 @@ def make_engine(url: str) -> Engine:
             conn.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
-    return create_engine(url, pool_size=20, max_overflow=40, pool_pre_ping=True)
+    return create_engine(url, pool_size=20, max_overflow=40, pool_pre_ping=True, hide_parameters=True)
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:

@@ -100,6 +100,15 @@ def issue_token(s: Session, user: m.User, ttl_minutes: int) -> tuple[str, dt.dat
     return token, expires
 
 
+def revoke_token(s: Session, token: str) -> bool:
+    """Revoke one token (logout); False if it is unknown."""
+    row = s.get(m.Token, _token_hash(token))
+    if row is None:
+        return False
+    row.revoked = True
+    return True
+
+
 def user_for_token(s: Session, token: str) -> m.User | None:
     """The active user a token belongs to, or None if unknown, expired, revoked or disabled."""
     row = s.get(m.Token, _token_hash(token))
