@@ -225,7 +225,7 @@ def facts_sql(plan: Plan, source: str, now: date) -> tuple[list[str], str]:
     for name, spec in plan.base:
         expr = final[name] if name in final else spec.sql(params, now)  # type: ignore[union-attr]
         cols.append(f"{expr} AS {_q(name)}")
-    select = f"SELECT src.\"id\" AS case_id,\n  " + ",\n  ".join(cols) + f"\nFROM src {' '.join(joins)}"
+    select = "SELECT src.\"id\" AS case_id,\n  " + ",\n  ".join(cols) + f"\nFROM src {' '.join(joins)}"
     return ctes, select
 
 

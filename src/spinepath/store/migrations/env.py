@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from alembic import context
+
 from spinepath.store.db import make_engine
 from spinepath.store.models import Base
 

@@ -2,11 +2,11 @@
 responses, content revisions, users and tokens, and an append-only audit log
 
 Revision ID: 0001
-Revises: 
+Revises:
 Create Date: 2026-11-21 17:06:38.801778
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision = '0001'
