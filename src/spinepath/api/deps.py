@@ -97,12 +97,12 @@ def actor(principal: Principal, request: Request) -> repo.Actor:
     return principal.actor(client_of(request))
 
 
-def check_own(principal: Principal, patient_id: str | None, what: str, record_id: str) -> None:
+def check_own(principal: Principal, patient_id: str | None, what: str, record_id: str, field: str) -> None:
     """A patient sees only their own records: anyone else's is 'not found', exactly like a
     record that does not exist, so that ids of other patients cannot be probed."""
     if principal.role == "patient" and (patient_id is None or principal.patient_id != patient_id):
-        raise not_found(what, record_id)
+        raise not_found(what, record_id, field)
 
 
-def not_found(what: str, record_id: str) -> NotFound:
-    return NotFound(f"no {what} with id {record_id!r}", field="path")
+def not_found(what: str, record_id: str, field: str) -> NotFound:
+    return NotFound(f"no {what} with id {record_id!r}", field=field)

@@ -22,11 +22,12 @@ from spinepath.errors import SpinepathError
 log = logging.getLogger("spinepath.api")
 
 
-async def send_error(send: Send, exc: SpinepathError, headers: list[tuple[bytes, bytes]] | None = None) -> None:
+async def send_error(send: Send, exc: SpinepathError, headers: list[tuple[bytes, bytes]] | None = None,
+                     status: int | None = None) -> None:
     body = error_bytes(exc)
     await send({
         "type": "http.response.start",
-        "status": status_for(exc),
+        "status": status or status_for(exc),
         "headers": [(b"content-type", b"application/json"),
                     (b"content-length", str(len(body)).encode()), *(headers or [])],
     })
@@ -64,7 +65,7 @@ class BodyLimit:
                 length = int(declared)
             except ValueError:
                 await send_error(send, RequestInvalid("Content-Length is not a number",
-                                                      field="header.content-length"))
+                                                      field="header.content-length"), status=400)
                 return
             if length > self.max_bytes:
                 await send_error(send, self._too_large(), [(b"connection", b"close")])

@@ -199,6 +199,8 @@ class SchedulePoint(Out):
 
 
 class ProcedureOut(Out):
+    model_config = ConfigDict(from_attributes=True, validate_by_name=True, validate_by_alias=True)
+
     id: str
     patient_id: str
     procedure: str = Field(validation_alias="procedure_id")

@@ -375,7 +375,9 @@ def run_server(settings: Settings, host: str, port: int, workers: int = 1) -> No
     if workers == 1:
         uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
     else:
-        create_app(settings)  # fail here, with the clear message, rather than in every worker
+        from spinepath import load_knowledge
+
+        load_knowledge(settings.content_dir, use_env=False)  # fail here, not in every worker
         uvicorn.run("spinepath.cli.service:_app_factory", factory=True, host=host, port=port,
                     workers=workers, log_level="info")
 

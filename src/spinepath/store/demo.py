@@ -141,7 +141,7 @@ def build_demo(settings: Settings, patients: int, seed: int = DEMO_SEED,
     pool.shutdown(wait=False)
     today = today or dt.date.today()
     assessed_on = today - dt.timedelta(days=CASE_AGE_DAYS)
-    kb = load_knowledge(settings.content_dir)
+    kb = load_knowledge(settings.content_dir, use_env=False)
     schedule = [(p.label, p.days_after) for p in kb.shared.followup_schedule]
     rng = random.Random(f"spinepath-demo:{seed}")
 

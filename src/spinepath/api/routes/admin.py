@@ -62,7 +62,7 @@ def update_user(username: Username, body: UserPatch, who: Admin, request: Reques
     with svc.sessions() as s, s.begin():
         user = repo.set_disabled(s, username, body.disabled)
         if user is None:
-            raise not_found("user", username)
+            raise not_found("user", username, "path.username")
         repo.audit(s, actor(who, request), "update", "user", str(user.id), user.patient_id)
         s.flush()
         out = UserOut.model_validate(user)

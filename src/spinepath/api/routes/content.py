@@ -42,5 +42,5 @@ def get_content(item_id: Annotated[str, Path(max_length=80)], who: AnyRole, svc:
     """One knowledge item in full (any signed-in role; patients: approved items only)."""
     item = svc.knowledge.items().get(item_id)
     if item is None or item.status not in visible(who):
-        raise not_found("content item", item_id)
+        raise not_found("content item", item_id, "path.item_id")
     return item.model_dump(mode="json")

@@ -54,9 +54,9 @@ Offset = Annotated[int, Query(ge=0, le=1_000_000)]
 
 def _patient(s: Session, who: Principal, patient_id: str) -> None:
     """404 unless the patient exists and the caller may see them (no audit entry: nothing read)."""
-    check_own(who, patient_id, "patient", patient_id)
+    check_own(who, patient_id, "patient", patient_id, "path.patient_id")
     if s.get(m.Patient, patient_id) is None:
-        raise not_found("patient", patient_id)
+        raise not_found("patient", patient_id, "path.patient_id")
 
 
 def _case_out(case: m.Case, version: m.CaseVersion) -> CaseOut:
@@ -94,11 +94,11 @@ def list_patients(who: Clinician, request: Request, svc: SvcDep,
 @router.get("/patients/{patient_id}", response_model=PatientOut)
 def get_patient(patient_id: PatientId, who: PatientData, request: Request, svc: SvcDep) -> PatientOut:
     """One patient (clinician; a patient: only themselves)."""
-    check_own(who, patient_id, "patient", patient_id)
+    check_own(who, patient_id, "patient", patient_id, "path.patient_id")
     with svc.sessions() as s, s.begin():
         p = repo.get_patient(s, actor(who, request), patient_id)
         if p is None:
-            raise not_found("patient", patient_id)
+            raise not_found("patient", patient_id, "path.patient_id")
         return PatientOut.model_validate(p)
 
 
@@ -133,9 +133,9 @@ def get_case(case_id: CaseId, who: PatientData, request: Request, svc: SvcDep,
     """A case at its current (or a given) version (clinician; a patient: their own)."""
     with svc.sessions() as s, s.begin():
         row = s.get(m.Case, case_id)
-        check_own(who, row.patient_id if row else None, "case", case_id)
+        check_own(who, row.patient_id if row else None, "case", case_id, "path.case_id")
         if row is None:
-            raise not_found("case", case_id)
+            raise not_found("case", case_id, "path.case_id")
         got = repo.get_case(s, actor(who, request), case_id, version)
         if got is None:
             raise NotFound(f"case {case_id!r} has no version {version} (current: {row.current_version})",
@@ -151,7 +151,7 @@ def update_case(case_id: CaseId, case: Annotated[Any, Body()], who: Clinician, r
     with svc.sessions() as s, s.begin():
         row = s.get(m.Case, case_id)
         if row is None:
-            raise not_found("case", case_id)
+            raise not_found("case", case_id, "path.case_id")
         v = repo.update_case(s, actor(who, request), row, data)
         s.flush()
         return _case_out(row, v)
@@ -170,7 +170,7 @@ def create_assessment(case_id: CaseId, who: Clinician, request: Request, svc: Sv
         who_ = actor(who, request)
         got = repo.get_case(s, who_, case_id)
         if got is None:
-            raise not_found("case", case_id)
+            raise not_found("case", case_id, "path.case_id")
         case, version = got
         try:
             result = assess(parse_case(version.data), svc.knowledge, policy or svc.settings.default_policy, on)
@@ -187,9 +187,9 @@ def get_assessment(assessment_id: AssessmentId, who: PatientData, request: Reque
     """A stored assessment (clinician; a patient: their own)."""
     with svc.sessions() as s, s.begin():
         row = s.get(m.StoredAssessment, assessment_id)
-        check_own(who, row.patient_id if row else None, "assessment", assessment_id)
+        check_own(who, row.patient_id if row else None, "assessment", assessment_id, "path.assessment_id")
         if row is None or repo.get_assessment(s, actor(who, request), assessment_id) is None:
-            raise not_found("assessment", assessment_id)
+            raise not_found("assessment", assessment_id, "path.assessment_id")
         return StoredAssessmentOut.model_validate(row)
 
 
@@ -240,9 +240,9 @@ def get_procedure(procedure_id: ProcedureId, who: PatientData, request: Request,
     """A performed procedure with its follow-up schedule (clinician; a patient: their own)."""
     with svc.sessions() as s, s.begin():
         row = s.get(m.ProcedurePerformed, procedure_id)
-        check_own(who, row.patient_id if row else None, "procedure", procedure_id)
+        check_own(who, row.patient_id if row else None, "procedure", procedure_id, "path.procedure_id")
         if row is None or repo.get_procedure(s, actor(who, request), procedure_id) is None:
-            raise not_found("procedure", procedure_id)
+            raise not_found("procedure", procedure_id, "path.procedure_id")
         return _procedure_detail(s, row)
 
 

@@ -1,0 +1,135 @@
+"""Every route, walked by every role and by an anonymous caller: the allowed/denied matrix.
+
+Columns: anonymous, clinician, patient (on their own record), editor, reviewer, analyst, admin,
+and the patient again on another patient's record. 401 = no valid token, 403 = the role may not
+use the route, 404 = another patient's record (answered like one that does not exist).
+The table must list exactly the app's routes (from its OpenAPI): a new route fails this test until it is added.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+
+from tests.api.conftest import NOW, PASSWORD, Api, envelope
+
+COLUMNS = (None, "clinician", "patient", "editor", "reviewer", "analyst", "admin", "patient→other")
+
+OPEN = (200, 200, 200, 200, 200, 200, 200, 200)
+SIGNED_IN = (401, 200, 200, 200, 200, 200, 200, 200)
+CLINICIAN_READ = (401, 200, 403, 403, 403, 403, 403, 403)
+CLINICIAN_WRITE = (401, 201, 403, 403, 403, 403, 403, 403)
+CLINICIAN_UPDATE = (401, 200, 403, 403, 403, 403, 403, 403)
+OWN_READ = (401, 200, 200, 403, 403, 403, 403, 404)
+OWN_WRITE = (401, 201, 201, 403, 403, 403, 403, 404)
+ADMIN_READ = (401, 403, 403, 403, 403, 403, 200, 403)
+ADMIN_WRITE = (401, 403, 403, 403, 403, 403, 201, 403)
+ADMIN_UPDATE = (401, 403, 403, 403, 403, 403, 200, 403)
+
+MATRIX: dict[str, tuple[int, ...]] = {
+    #                                    anon  clin  pat   edit  rev   anal  admin pat→other
+    "GET /health":                        OPEN,
+    "GET /ready":                         OPEN,
+    "POST /auth/login":                   OPEN,
+    "POST /auth/logout":                  (401, 204, 204, 204, 204, 204, 204, 204),
+    "POST /assess":                       CLINICIAN_READ,
+    "POST /patients":                     CLINICIAN_WRITE,
+    "GET /patients":                      CLINICIAN_READ,
+    "GET /patients/{patient_id}":         OWN_READ,
+    "POST /patients/{patient_id}/cases":  CLINICIAN_WRITE,
+    "GET /patients/{patient_id}/cases":   OWN_READ,
+    "GET /cases/{case_id}":               OWN_READ,
+    "PUT /cases/{case_id}":               CLINICIAN_UPDATE,
+    "POST /cases/{case_id}/assessments":  CLINICIAN_WRITE,
+    "GET /assessments/{assessment_id}":   OWN_READ,
+    "GET /patients/{patient_id}/assessments": OWN_READ,
+    "POST /patients/{patient_id}/procedures": CLINICIAN_WRITE,
+    "GET /patients/{patient_id}/procedures":  OWN_READ,
+    "GET /procedures/{procedure_id}":     OWN_READ,
+    "POST /patients/{patient_id}/followups":  OWN_WRITE,
+    "GET /patients/{patient_id}/followups":   OWN_READ,
+    "GET /content":                       SIGNED_IN,
+    "GET /content/{item_id}":             SIGNED_IN,
+    "GET /audit":                         ADMIN_READ,
+    "GET /users":                         ADMIN_READ,
+    "POST /users":                        ADMIN_WRITE,
+    "PATCH /users/{username}":            ADMIN_UPDATE,
+}
+
+DENIED = {401: "unauthenticated", 403: "forbidden", 404: "not-found"}
+CASE = {"age": 50, "pain": {"leg": {"nrs": 6}}}
+
+
+@dataclass
+class Records:
+    """A case, stored assessment and procedure for one patient."""
+
+    patient: str
+    case: str
+    assessment: str
+    procedure: str
+
+
+def seed(api: Api, patient_id: str) -> Records:
+    c, h = api.client, api.h("clinician")
+    case = c.post(f"/patients/{patient_id}/cases", json=CASE, headers=h).json()["id"]
+    assessment = c.post(f"/cases/{case}/assessments", params={"now": NOW}, headers=h).json()["id"]
+    procedure = c.post(f"/patients/{patient_id}/procedures", headers=h,
+                       json={"procedure": "esi-caudal", "performed_on": "2026-01-05"}).json()["id"]
+    return Records(patient_id, case, assessment, procedure)
+
+
+def request_for(api: Api, route: str, rec: Records, column: str | None) -> tuple[str, str, dict[str, Any]]:
+    """A valid request for ``route`` on ``rec``'s records (method, url, keyword arguments)."""
+    method, template = route.split(" ", 1)
+    url = template.format(patient_id=rec.patient, case_id=rec.case, assessment_id=rec.assessment,
+                          procedure_id=rec.procedure, item_id="lumbar-disc-herniation",
+                          username="analyst.user")
+    kwargs: dict[str, Any] = {}
+    if route == "POST /auth/login":
+        kwargs["json"] = {"username": api.usernames[column or "clinician"], "password": PASSWORD}
+    elif route in ("POST /assess", "POST /patients/{patient_id}/cases", "PUT /cases/{case_id}"):
+        kwargs["json"] = CASE
+    elif route == "POST /cases/{case_id}/assessments":
+        kwargs["params"] = {"now": NOW}
+    elif route == "POST /patients":
+        kwargs["json"] = {"name": "New Patient"}
+    elif route == "POST /patients/{patient_id}/procedures":
+        kwargs["json"] = {"procedure": "mbb-lumbar", "performed_on": "2026-02-01", "level": "L4-L5"}
+    elif route == "POST /patients/{patient_id}/followups":
+        kwargs["json"] = {"instrument": "nrs-leg", "answers": {"nrs": 4}}
+    elif route == "POST /users":
+        kwargs["json"] = {"username": api.unique("new.user."), "password": "long enough secret",
+                          "role": "analyst"}
+    elif route == "PATCH /users/{username}":
+        kwargs["json"] = {"disabled": False}
+    return method, url, kwargs
+
+
+def test_the_matrix_covers_every_route(api: Api) -> None:
+    spec = api.client.get("/openapi.json").json()
+    routes = {f"{method.upper()} {path}" for path, ops in spec["paths"].items() for method in ops}
+    assert routes == set(MATRIX)
+
+
+def test_role_matrix(api: Api) -> None:
+    own = seed(api, api.own_patient)
+    other = seed(api, api.other_patient)
+    wrong: dict[str, tuple[tuple[int, ...], tuple[int, ...]]] = {}
+    for route, expected in MATRIX.items():
+        got: list[int] = []
+        for column in COLUMNS:
+            role = "patient" if column == "patient→other" else column
+            rec = other if column == "patient→other" else own
+            method, url, kwargs = request_for(api, route, rec, role)
+            headers = api.h(role)
+            if route == "POST /auth/logout" and role is not None:
+                headers = {"Authorization": f"Bearer {api.issue(role)}"}  # keep the shared tokens alive
+            r = api.client.request(method, url, headers=headers, **kwargs)
+            got.append(r.status_code)
+            if r.status_code >= 400:
+                assert envelope(r)["code"] == DENIED.get(r.status_code), (route, column, r.text)
+        if tuple(got) != expected:
+            wrong[route] = (expected, tuple(got))
+    assert not wrong, "route: (expected, got)\n" + "\n".join(f"{k}: {v}" for k, v in wrong.items())
