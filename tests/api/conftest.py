@@ -16,6 +16,7 @@ from argon2 import PasswordHasher
 from fastapi import FastAPI
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session, sessionmaker
+from starlette.exceptions import StarletteDeprecationWarning
 
 from spinepath.api.app import create_app
 from spinepath.knowledge.snapshot import Knowledge
@@ -23,8 +24,6 @@ from spinepath.settings import Settings
 from spinepath.store import models as m
 from spinepath.store import repo
 from spinepath.store.db import make_engine, make_sessionmaker
-
-from starlette.exceptions import StarletteDeprecationWarning
 
 with warnings.catch_warnings():
     # Starlette 1.x prefers httpx2 for its test client; httpx (a declared dependency) still works.
@@ -103,8 +102,9 @@ def seed_accounts(url: str) -> tuple[dict[str, str], dict[str, str], str, str]:
 
 
 def make_settings(db_url: str, tmp_path: Path, **overrides: Any) -> Settings:
-    return Settings(database_url=db_url, data_dir=tmp_path, content_dir=None, default_policy=None,
-                    **overrides)
+    values: dict[str, Any] = {"database_url": db_url, "data_dir": tmp_path, "content_dir": None,
+                              "default_policy": None, **overrides}
+    return Settings(**values)
 
 
 @pytest.fixture

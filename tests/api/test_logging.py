@@ -80,3 +80,12 @@ def test_no_patient_data_in_logs(api: Api, everything_logged: Capture) -> None:
     assert any(line.startswith("sqlalchemy.engine") for line in lines), "SQL logging was not on"
     leaks = [line for line in lines for secret in SECRETS if secret in line]
     assert not leaks, leaks[:5]
+
+
+def test_access_log_drops_query_strings(everything_logged: Capture) -> None:
+    from spinepath.api.logs import configure_logging
+
+    configure_logging()
+    logging.getLogger("uvicorn.access").info('%s - "%s %s HTTP/%s" %d', "10.0.0.7", "GET",
+                                             "/audit?username=zelda.quixote", "1.1", 200)
+    assert everything_logged.lines[-1] == 'uvicorn.access INFO 10.0.0.7 - "GET /audit HTTP/1.1" 200'

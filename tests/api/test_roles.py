@@ -11,7 +11,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-
 from tests.api.conftest import NOW, PASSWORD, Api, envelope
 
 COLUMNS = (None, "clinician", "patient", "editor", "reviewer", "analyst", "admin", "patient→other")

@@ -80,7 +80,7 @@ class MethodNotAllowed(ApiError):
 
 
 class Conflict(ApiError):
-    """The record already exists (for example a username that is taken)."""
+    """The record already exists (a username that is taken) or changed at the same time; retry."""
 
     code = "conflict"
     status = 409
@@ -246,6 +246,18 @@ async def spinepath_error_handler(_request: Request, exc: Exception) -> Response
 async def validation_error_handler(_request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
     return error_response(from_validation_errors(list(exc.errors())))
+
+
+async def integrity_error_handler(_request: Request, exc: Exception) -> Response:
+    """Two requests raced for the same record (a username, a case version): 409, retry."""
+    log.warning("database conflict: %s", type(exc).__name__)  # the message may quote the data
+    return error_response(Conflict("the request conflicts with a change made at the same time; retry it"))
+
+
+async def database_error_handler(_request: Request, exc: Exception) -> Response:
+    """The database went away or is locked: 503, retry (the type is logged, never the message)."""
+    log.error("database unavailable: %s", type(exc).__name__)
+    return error_response(NotReady("the database is unavailable; retry shortly"))
 
 
 async def http_error_handler(request: Request, exc: Exception) -> Response:

@@ -25,12 +25,27 @@ class RedactArguments(logging.Filter):
         return True
 
 
+class DropQueryStrings(logging.Filter):
+    """uvicorn's access log: keep the path (pseudonymous ids only), drop the query string, which
+    may hold a username (``/audit?username=...``)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args
+        if isinstance(args, tuple) and len(args) >= 3 and isinstance(args[2], str) and "?" in args[2]:
+            record.args = (*args[:2], args[2].split("?", 1)[0], *args[3:])
+        return True
+
+
 _FILTER = RedactArguments("spinepath-redact")
+_ACCESS = DropQueryStrings("spinepath-access")
 
 
 def configure_logging() -> None:
-    """Install the redaction filter (idempotent). Called by create_app."""
+    """Install the filters (idempotent). Called by create_app."""
     for name in DATA_LOGGERS:
         logger = logging.getLogger(name)
         if _FILTER not in logger.filters:
             logger.addFilter(_FILTER)
+    access = logging.getLogger("uvicorn.access")
+    if _ACCESS not in access.filters:
+        access.addFilter(_ACCESS)

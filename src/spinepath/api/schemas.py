@@ -296,6 +296,25 @@ class AuditOut(Out):
     client: str | None
 
 
+class ProblemOut(BaseModel):
+    location: str
+    field: str | None
+    message: str
+
+
+class ErrorBody(BaseModel):
+    code: str = Field(description="Stable code (docs/errors.md)")
+    message: str = Field(description="What is wrong and what is allowed")
+    field: str | None = Field(description="Where in the request: body.pain.leg.nrs, query.policy, path.patient_id")
+    problems: list[ProblemOut] = Field(description="Every finding, when there are several")
+
+
+class ErrorEnvelope(BaseModel):
+    """The one error envelope of every route."""
+
+    error: ErrorBody
+
+
 class Health(BaseModel):
     status: str
     version: str

@@ -35,8 +35,7 @@ def login(body: LoginIn, request: Request, svc: Svc) -> LoginOut:
         else:
             ok = repo.verify_password(user, body.password) and not user.disabled
         if user is None or not ok:
-            raise Unauthenticated("wrong username or password, or the account is disabled",
-                                  field="body.password")
+            raise Unauthenticated("wrong username or password, or the account is disabled")
         token, expires = repo.issue_token(s, user, svc.settings.token_ttl_minutes)
         return LoginOut(token=token, expires_at=expires, role=user.role, patient_id=user.patient_id)
 

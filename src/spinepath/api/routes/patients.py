@@ -149,7 +149,7 @@ def update_case(case_id: CaseId, case: Annotated[Any, Body()], who: Clinician, r
     """Store a new version of a case (clinician); earlier versions stay readable."""
     data = stored_form(case_from_body(case))
     with svc.sessions() as s, s.begin():
-        row = s.get(m.Case, case_id)
+        row = s.get(m.Case, case_id, with_for_update=True)  # versions are numbered one writer at a time
         if row is None:
             raise not_found("case", case_id, "path.case_id")
         v = repo.update_case(s, actor(who, request), row, data)

@@ -1,0 +1,1 @@
+"""Patient and clinician education: readability, articles, handouts, discharge instructions."""
