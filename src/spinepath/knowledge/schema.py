@@ -165,6 +165,15 @@ class AudienceText(Strict):
     alternatives: EducationSection | None = None
 
 
+class Discharge(Strict):
+    """Patient discharge instructions by time after the procedure (plain words, sourced)."""
+
+    day_0: list[CourseStep] = Field(min_length=1, description="The day of the procedure")
+    days_1_2: list[CourseStep] = Field(min_length=1)
+    week_1: list[CourseStep] = Field(min_length=1)
+    later: list[CourseStep] = Field(min_length=1, description="After the first week")
+
+
 class Education(Strict):
     patient: AudienceText = Field(default_factory=AudienceText)
     clinician: AudienceText = Field(default_factory=AudienceText)
@@ -252,6 +261,7 @@ class Procedure(Editorial):
     variants: list[Variant] = Field(default_factory=list)
     sources: list[SourceRef] = Field(min_length=1)
     education: Education = Field(default_factory=Education)
+    discharge: Discharge | None = Field(default=None, description="Discharge instructions (interventions only)")
 
 
 # ------------------------------------------------------------------ red flags

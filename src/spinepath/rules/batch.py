@@ -229,11 +229,40 @@ def facts_sql(plan: Plan, source: str, now: date) -> tuple[list[str], str]:
     return ctes, select
 
 
+def screening_plan(plan: Plan) -> Plan:
+    """The plan cut down to what screening outputs: facts read by red-flag features and decision
+    rules (and the derived facts they depend on). Predictors, phenotypes and cautions are not part
+    of a screening row, so the facts only they read are not computed."""
+    import dataclasses
+
+    need: set[str] = set()
+    for rfp in plan.red_flags:
+        for f in rfp.features:
+            need |= f.expr.names
+    for pp in plan.procedures:
+        for r in pp.decision_rules():
+            need |= r.expr.names
+    derived = plan.derived_map
+    stack = list(need)
+    while stack:
+        name = stack.pop()
+        if name in derived:
+            for dep in derived[name].names - need:
+                need.add(dep)
+                stack.append(dep)
+    return dataclasses.replace(
+        plan,
+        base=tuple((n, s) for n, s in plan.base if n in need),
+        derived=tuple((n, e) for n, e in plan.derived if n in need),
+    )
+
+
 def screening_sql(plan: Plan, source: str, now: date, key: str = "file_row_number") -> str:
     """One query: case rows from ``source`` -> case_id, red_flags (list of ids), one status column per procedure.
 
     ``key`` is a column of ``source`` that numbers its rows stably across scans.
     """
+    plan = screening_plan(plan)
     params = plan.params
     ctes, base_select = facts_sql(plan, "src", now)
     layers = [f"src AS (SELECT *, {key} AS __rid FROM {source})", *ctes, f"facts0 AS ({base_select})"]
