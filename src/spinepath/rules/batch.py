@@ -89,13 +89,14 @@ def _col(r: Rule) -> str:
     return _q("r:" + r.rule)
 
 
-def status_sql(pp: ProcedurePlan, deferred: str, unscreened: str = "FALSE") -> str:
-    """CASE expression that mirrors ``decide`` for one procedure."""
+def status_sql(pp: ProcedurePlan, deferred: str, unscreened: str = "FALSE",
+               col: Callable[[Rule], str] = _col) -> str:
+    """CASE expression that mirrors ``decide`` for one procedure; ``col`` names a rule's column."""
     def c(rules: tuple[Rule, ...] | list[Rule]) -> list[str]:
-        return [_col(r) for r in rules]
+        return [col(r) for r in rules]
 
-    applies = _col(pp.applies)
-    rw = _col(pp.repeat_when) if pp.repeat_when else None
+    applies = col(pp.applies)
+    rw = col(pp.repeat_when) if pp.repeat_when else None
     repeat_unmet = f"(coalesce({rw}, FALSE) AND {_any_false(c(pp.repeat))})" if rw else "FALSE"
     if rw:
         repeat_capped = f"({rw} IS NULL OR (coalesce({rw}, FALSE) AND {_any_null(c(pp.repeat))}))"
@@ -282,9 +283,20 @@ def screening_sql(plan: Plan, source: str, now: date, key: str = "file_row_numbe
     for pp in plan.procedures:
         for r in pp.decision_rules():
             rules[r.rule] = r
-    rule_cols = ",\n  ".join(f"{r.expr.to_sql(params)} AS {_col(r)}" for r in rules.values())
+    # Identical criteria recur across procedures (infection, refusal, ...): compute each distinct
+    # expression once and let every rule that has it read the same column.
+    distinct: dict[str, str] = {}
+    column: dict[str, str] = {}
+    for r in rules.values():
+        text = r.expr.to_sql(params)
+        column[r.rule] = distinct.setdefault(text, _q(f"r:{len(distinct)}"))
+
+    def col(r: Rule) -> str:
+        return column[r.rule]
+
+    rule_cols = ",\n  ".join(f"{text} AS {name}" for text, name in distinct.items())
     layers.append(f"rules AS (SELECT case_id,\n  {rule_cols}\nFROM {last})")
-    fired = {rfp.flag.id: _any_true([_col(f) for f in rfp.features]) for rfp in plan.red_flags}
+    fired = {rfp.flag.id: _any_true([col(f) for f in rfp.features]) for rfp in plan.red_flags}
     flag_cols = ", ".join(f"{expr} AS {_q('rf:' + fid)}" for fid, expr in fired.items())
     layers.append(f"flags AS (SELECT *, {flag_cols} FROM rules)")
     defer_all = [_q("rf:" + rfp.flag.id) for rfp in plan.red_flags
@@ -302,8 +314,8 @@ def screening_sql(plan: Plan, source: str, now: date, key: str = "file_row_numbe
                       and rfp not in all_flags]
         deferred = _any_true([*defer_all, *(_q("rf:" + r.flag.id) for r in some_flags)])
         # reached only when no relevant flag fired: any unknown feature means "not screened"
-        unscreened = _any_null([_col(f) for rfp in [*all_flags, *some_flags] for f in rfp.features])
-        selects.append(f"{status_sql(pp, deferred, unscreened)} AS {_q(pp.proc.id)}")
+        unscreened = _any_null([col(f) for rfp in [*all_flags, *some_flags] for f in rfp.features])
+        selects.append(f"{status_sql(pp, deferred, unscreened, col)} AS {_q(pp.proc.id)}")
     return "WITH " + ",\n".join(layers) + "\nSELECT " + ",\n  ".join(selects) + " FROM flags"
 
 
