@@ -155,14 +155,7 @@ def build_graph(plan: Plan) -> dict[str, Any]:
     exprs: list[dict[str, str]] = []
     for name, crit in plan.derived:
         exprs.append({"id": f"d_{name}", "key": name, "value": tr.tr(crit._tree)})
-    rules: dict[str, Rule] = {}
-    for rfp in plan.red_flags:
-        for f in rfp.features:
-            rules[f.rule] = f
-    for pp in plan.procedures:
-        for r in pp.decision_rules():
-            rules[r.rule] = r
-    for r in rules.values():
+    for r in plan.decision_rules().values():
         exprs.append({"id": _key(r), "key": _key(r), "value": tr.tr(r.expr._tree)})
     all_flags = [rfp for rfp in plan.red_flags
                  if rfp.flag.urgency in ("emergency", "urgent") or rfp.flag.defers == "all_elective"]

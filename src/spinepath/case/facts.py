@@ -8,6 +8,9 @@ numbers here. docs/facts.md is generated from this catalogue and checked by a te
 
 from __future__ import annotations
 
+from typing import get_args
+
+from spinepath.case.model import TreatmentKind
 from spinepath.case.spec import (
     Agg,
     All,
@@ -26,19 +29,10 @@ from spinepath.case.spec import (
     Path,
 )
 
-CONSERVATIVE_KINDS = (
-    "advice_self_management",
-    "exercise",
-    "physiotherapy",
-    "manual_therapy",
-    "psychological_therapy",
-    "heat",
-    "nsaid",
-    "muscle_relaxant",
-    "neuropathic_medication",
-    "opioid",
-    "activity_modification",
-    "splint",
+#: Conservative care = every treatment kind in the case contract except the trigeminal
+#: neuralgia drug trial, which is tracked on its own (tn_drug_tried).
+CONSERVATIVE_KINDS: tuple[str, ...] = tuple(
+    k for k in get_args(TreatmentKind) if k != "carbamazepine_or_oxcarbazepine"
 )
 _LOWER_LIMB_ROOTS = ("L1", "L2", "L3", "L4", "L5", "S1", "S2")
 _HERNIATION = ("protrusion", "extrusion", "sequestration")

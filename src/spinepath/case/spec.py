@@ -336,6 +336,21 @@ class Agg:
         return cond_params(self.where)
 
 
+def _latest_matches(case: Any, lst: str, where: Cond | None, date_field: str, params: Params
+                    ) -> tuple[date, list[Any]] | None:
+    """(latest date, elements on it) among matching elements; None when that is unknowable:
+    list absent, nothing matches, or a matching element has no date."""
+    items = _get_path(case, lst)
+    if items is None:
+        return None
+    matched = [e for e in items if where is None or cond_py(where, e, case, params) is True]
+    dates = [_get_path(e, date_field) for e in matched]
+    if not dates or any(d is None for d in dates):
+        return None
+    latest = max(dates)
+    return latest, [e for e, d in zip(matched, dates, strict=True) if d == latest]
+
+
 @dataclass(frozen=True)
 class MonthsSinceLatest:
     """Months from the most recent dated matching element to ``now``.
@@ -349,16 +364,8 @@ class MonthsSinceLatest:
     date_field: str = "date"
 
     def py(self, case: Any, params: Params, now: date) -> Value:
-        items = _get_path(case, self.list)
-        if items is None:
-            return None
-        matched = [
-            e for e in items if self.where is None or cond_py(self.where, e, case, params) is True
-        ]
-        dates = [_get_path(e, self.date_field) for e in matched]
-        if not dates or any(d is None for d in dates):
-            return None
-        return (now - max(dates)).days / DAYS_PER_MONTH
+        found = _latest_matches(case, self.list, self.where, self.date_field, params)
+        return None if found is None else (now - found[0]).days / DAYS_PER_MONTH
 
     def params(self) -> set[str]:
         return cond_params(self.where)
@@ -378,17 +385,10 @@ class LatestValue:
     date_field: str = "date"
 
     def py(self, case: Any, params: Params, now: date) -> Value:
-        items = _get_path(case, self.list)
-        if items is None:
+        found = _latest_matches(case, self.list, self.where, self.date_field, params)
+        if found is None:
             return None
-        matched = [
-            e for e in items if self.where is None or cond_py(self.where, e, case, params) is True
-        ]
-        dates = [_get_path(e, self.date_field) for e in matched]
-        if not dates or any(d is None for d in dates):
-            return None
-        latest = max(dates)
-        vals = {_get_path(e, self.value) for e in matched if _get_path(e, self.date_field) == latest}
+        vals = {_get_path(e, self.value) for e in found[1]}
         return vals.pop() if len(vals) == 1 else None
 
     def params(self) -> set[str]:

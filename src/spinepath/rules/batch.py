@@ -237,12 +237,8 @@ def screening_plan(plan: Plan) -> Plan:
     import dataclasses
 
     need: set[str] = set()
-    for rfp in plan.red_flags:
-        for f in rfp.features:
-            need |= f.expr.names
-    for pp in plan.procedures:
-        for r in pp.decision_rules():
-            need |= r.expr.names
+    for r in plan.decision_rules().values():
+        need |= r.expr.names
     derived = plan.derived_map
     stack = list(need)
     while stack:
@@ -276,13 +272,7 @@ def screening_sql(plan: Plan, source: str, now: date, key: str = "file_row_numbe
         cols = ", ".join(f"{expr.to_sql(params)} AS {_q(n)}" for n, expr in plan.derived if depth[n] == level)
         layers.append(f"facts{level} AS (SELECT *, {cols} FROM facts{level - 1})")
     last = f"facts{max(depth.values(), default=0)}"
-    rules: dict[str, Rule] = {}
-    for rfp in plan.red_flags:
-        for f in rfp.features:
-            rules[f.rule] = f
-    for pp in plan.procedures:
-        for r in pp.decision_rules():
-            rules[r.rule] = r
+    rules = plan.decision_rules()
     # Identical criteria recur across procedures (infection, refusal, ...): compute each distinct
     # expression once and let every rule that has it read the same column.
     distinct: dict[str, str] = {}

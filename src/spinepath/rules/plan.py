@@ -79,6 +79,18 @@ class Plan:
     def derived_map(self) -> dict[str, Criterion]:
         return dict(self.derived)
 
+    def decision_rules(self) -> dict[str, Rule]:
+        """Red-flag features and every procedure's decision rules, by rule id: what screening
+        outputs depend on."""
+        rules: dict[str, Rule] = {}
+        for rfp in self.red_flags:
+            for f in rfp.features:
+                rules[f.rule] = f
+        for pp in self.procedures:
+            for r in pp.decision_rules():
+                rules[r.rule] = r
+        return rules
+
     def all_rules(self) -> list[Rule]:
         out: list[Rule] = []
         for rf in self.red_flags:
