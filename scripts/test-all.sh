@@ -5,6 +5,18 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-python3}
+# System packages: PDF rendering (WeasyPrint needs Pango and a font) and PostgreSQL for the
+# store tests. Installed from Debian's packages only when missing (apt-get update first).
+missing=""
+for pkg in libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core postgresql; do
+  dpkg -s "$pkg" >/dev/null 2>&1 || missing="$missing $pkg"
+done
+if [ -n "$missing" ]; then
+  echo "== installing system packages:$missing"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq $missing >/dev/null
+fi
 if [ ! -x .venv/bin/python ]; then
   "$PY" -m venv .venv
 fi
