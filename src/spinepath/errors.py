@@ -6,6 +6,8 @@
     ├── CaseError (case-invalid)              a patient case breaks the input contract
     ├── PolicyError (policy-unknown)          a policy profile id that the snapshot does not hold
     ├── InputError (input-invalid)            a file or argument given to a command is unusable
+    ├── TransitionForbidden (transition-forbidden)  an editorial step not allowed from this state, role or user
+    │   └── ApprovalBlocked (approval-blocked)  the revision fails the content check or the readability gate
     └── DatabaseError (database-unavailable)  the database cannot be reached or used
         └── DatabaseNotMigrated (database-not-migrated)  schema missing or old: run `spinepath db upgrade`
 
@@ -95,6 +97,18 @@ class InputError(SpinepathError):
     code = "input-invalid"
 
 
+class TransitionForbidden(SpinepathError):
+    """A content revision cannot take this editorial step: not from its current state, not in this role, or not by its own author."""
+
+    code = "transition-forbidden"
+
+
+class ApprovalBlocked(TransitionForbidden):
+    """A content revision fails the content check or the patient readability gate, so it cannot be approved."""
+
+    code = "approval-blocked"
+
+
 class DatabaseError(SpinepathError):
     """The database cannot be reached or used."""
 
@@ -110,5 +124,5 @@ class DatabaseNotMigrated(DatabaseError):
 ERROR_CODES: dict[str, str] = {
     cls.code: (cls.__doc__ or "").strip().splitlines()[0]
     for cls in (SpinepathError, ContentError, CriteriaError, CaseError, PolicyError, InputError,
-                DatabaseError, DatabaseNotMigrated)
+                TransitionForbidden, ApprovalBlocked, DatabaseError, DatabaseNotMigrated)
 }

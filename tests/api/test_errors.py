@@ -40,11 +40,31 @@ BAD: dict[str, tuple[str | None, dict[str, Any], int, str, str | None]] = {
                                                "request-invalid", "body.performed_on"),
     "GET /patients/{patient_id}/procedures": ("editor", {}, 403, "forbidden", None),
     "GET /procedures/{procedure_id}": ("clinician", {"path": "pr_missing"}, 404, "not-found", "path.procedure_id"),
+    "GET /procedures/{procedure_id}/discharge": ("clinician", {"params": {"format": "doc"}}, 422, "request-invalid",
+                                                 "query.format"),
     "POST /patients/{patient_id}/followups": ("patient", {"json": {"instrument": "odi", "answers": []}}, 422,
                                               "request-invalid", "body.answers"),
     "GET /patients/{patient_id}/followups": (None, {}, 401, "unauthenticated", "header.authorization"),
     "GET /content": ("patient", {"method": "PUT"}, 405, "method-not-allowed", None),
     "GET /content/{item_id}": ("patient", {"path": "no-such-item"}, 404, "not-found", "path.item_id"),
+    "POST /content/revisions": ("editor", {"json": {"item_id": "Bad Id", "kind": "condition", "body": {}}}, 422,
+                                "request-invalid", "body.item_id"),
+    "GET /content/revisions": ("reviewer", {"params": {"item_id": "NOT VALID"}}, 422, "request-invalid",
+                               "query.item_id"),
+    "GET /content/revisions/{revision_id}": ("clinician", {}, 404, "not-found", "path.revision_id"),
+    "POST /content/revisions/{revision_id}/submit": ("editor", {}, 404, "not-found", "path.revision_id"),
+    "POST /content/revisions/{revision_id}/start-review": ("patient", {}, 403, "forbidden", None),
+    "POST /content/revisions/{revision_id}/approve": ("reviewer", {"path": "no such id!"}, 422, "request-invalid",
+                                                      "path.revision_id"),
+    "POST /content/revisions/{revision_id}/request-changes": ("reviewer", {"json": {"comment": ""}}, 422,
+                                                              "request-invalid", "body.comment"),
+    "POST /content/revisions/{revision_id}/revise": ("editor", {"json": {"body": []}}, 422, "request-invalid",
+                                                     "body.body"),
+    "POST /content/revisions/{revision_id}/publish": ("editor", {"json": {"comment": 5}}, 422, "request-invalid",
+                                                      "body.comment"),
+    "POST /content/revisions/{revision_id}/retire": (None, {}, 401, "unauthenticated", "header.authorization"),
+    "GET /content/due": ("editor", {"params": {"today": "tomorrow"}}, 422, "request-invalid", "query.today"),
+    "GET /articles/{item_id}": ("patient", {"params": {"audience": "clinician"}}, 403, "forbidden", None),
     "GET /audit": ("admin", {"params": {"offset": -1}}, 422, "request-invalid", "query.offset"),
     "GET /users": ("clinician", {}, 403, "forbidden", None),
     "POST /users": ("admin", {"json": {"username": "a", "password": "short", "role": "admin"}}, 422,
@@ -55,7 +75,8 @@ BAD: dict[str, tuple[str | None, dict[str, Any], int, str, str | None]] = {
 
 def _url(template: str, rec: Records, path: str | None) -> str:
     ids = {"patient_id": rec.patient, "case_id": rec.case, "assessment_id": rec.assessment,
-           "procedure_id": rec.procedure, "item_id": "lumbar-disc-herniation", "username": "analyst.user"}
+           "procedure_id": rec.procedure, "item_id": "lumbar-disc-herniation", "username": "analyst.user",
+           "revision_id": "rv_missing"}
     if path is not None:
         ids = dict.fromkeys(ids, path)
     return template.format(**ids)

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from tests.api.conftest import NOW, PASSWORD, Api, envelope
+from tests.editorial.support import matrix_request
 
 COLUMNS = (None, "clinician", "patient", "editor", "reviewer", "analyst", "admin", "patient→other")
 
@@ -25,6 +26,9 @@ OWN_WRITE = (401, 201, 201, 403, 403, 403, 403, 404)
 ADMIN_READ = (401, 403, 403, 403, 403, 403, 200, 403)
 ADMIN_WRITE = (401, 403, 403, 403, 403, 403, 201, 403)
 ADMIN_UPDATE = (401, 403, 403, 403, 403, 403, 200, 403)
+CONTENT_STAFF = (401, 200, 403, 200, 200, 403, 200, 403)  # editorial reads: no patient, no analyst
+EDITOR_STEP = (401, 403, 403, 200, 403, 403, 403, 403)
+REVIEWER_STEP = (401, 403, 403, 403, 200, 403, 403, 403)
 
 MATRIX: dict[str, tuple[int, ...]] = {
     #                                    anon  clin  pat   edit  rev   anal  admin pat→other
@@ -46,10 +50,23 @@ MATRIX: dict[str, tuple[int, ...]] = {
     "POST /patients/{patient_id}/procedures": CLINICIAN_WRITE,
     "GET /patients/{patient_id}/procedures":  OWN_READ,
     "GET /procedures/{procedure_id}":     OWN_READ,
+    "GET /procedures/{procedure_id}/discharge": OWN_READ,
     "POST /patients/{patient_id}/followups":  OWN_WRITE,
     "GET /patients/{patient_id}/followups":   OWN_READ,
     "GET /content":                       SIGNED_IN,
     "GET /content/{item_id}":             SIGNED_IN,
+    "POST /content/revisions":            (401, 403, 403, 201, 403, 403, 403, 403),
+    "GET /content/revisions":             CONTENT_STAFF,
+    "GET /content/revisions/{revision_id}": CONTENT_STAFF,
+    "POST /content/revisions/{revision_id}/submit": EDITOR_STEP,
+    "POST /content/revisions/{revision_id}/start-review": REVIEWER_STEP,
+    "POST /content/revisions/{revision_id}/approve": REVIEWER_STEP,
+    "POST /content/revisions/{revision_id}/request-changes": REVIEWER_STEP,
+    "POST /content/revisions/{revision_id}/revise": EDITOR_STEP,
+    "POST /content/revisions/{revision_id}/publish": (401, 403, 403, 200, 200, 403, 403, 403),
+    "POST /content/revisions/{revision_id}/retire": (401, 403, 403, 200, 403, 403, 200, 403),
+    "GET /content/due":                   (401, 403, 403, 200, 200, 403, 200, 403),
+    "GET /articles/{item_id}":            SIGNED_IN,
     "GET /audit":                         ADMIN_READ,
     "GET /users":                         ADMIN_READ,
     "POST /users":                        ADMIN_WRITE,
@@ -74,18 +91,18 @@ def seed(api: Api, patient_id: str) -> Records:
     c, h = api.client, api.h("clinician")
     case = c.post(f"/patients/{patient_id}/cases", json=CASE, headers=h).json()["id"]
     assessment = c.post(f"/cases/{case}/assessments", params={"now": NOW}, headers=h).json()["id"]
-    procedure = c.post(f"/patients/{patient_id}/procedures", headers=h,
-                       json={"procedure": "esi-caudal", "performed_on": "2026-01-05"}).json()["id"]
+    procedure = c.post(f"/patients/{patient_id}/procedures", headers=h,  # one with discharge instructions
+                       json={"procedure": "mbb-lumbar", "performed_on": "2026-01-05"}).json()["id"]
     return Records(patient_id, case, assessment, procedure)
 
 
 def request_for(api: Api, route: str, rec: Records, column: str | None) -> tuple[str, str, dict[str, Any]]:
     """A valid request for ``route`` on ``rec``'s records (method, url, keyword arguments)."""
     method, template = route.split(" ", 1)
+    ids, kwargs = matrix_request(api, route) if template.startswith(("/content/revisions", "/content/due")) else ({}, {})
     url = template.format(patient_id=rec.patient, case_id=rec.case, assessment_id=rec.assessment,
                           procedure_id=rec.procedure, item_id="lumbar-disc-herniation",
-                          username="analyst.user")
-    kwargs: dict[str, Any] = {}
+                          username="analyst.user", **ids)
     if route == "POST /auth/login":
         kwargs["json"] = {"username": api.usernames[column or "clinician"], "password": PASSWORD}
     elif route in ("POST /assess", "POST /patients/{patient_id}/cases", "PUT /cases/{case_id}"):

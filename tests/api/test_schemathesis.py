@@ -34,8 +34,11 @@ def st_app(db_url: str, kb: Knowledge, tmp_path: Path) -> Iterator[tuple[FastAPI
         result = assess(version.data, kb, now=dt.date(2026, 3, 1)).model_dump(mode="json")
         stored = repo.store_assessment(s, repo.SYSTEM, case, 1, result)
         proc, _ = repo.record_procedure(s, repo.SYSTEM, own, "esi-caudal", dt.date(2026, 1, 5), [("2 weeks", 14)])
+        revision = repo.create_revision(s, "lumbar-disc-herniation", "condition",
+                                        kb.conditions["lumbar-disc-herniation"].model_dump(mode="json"),
+                                        repo.Actor(None, "ed.itor", "editor"))
         ids = {"patient_id": own, "case_id": case.id, "assessment_id": stored.id, "procedure_id": proc.id,
-               "item_id": "lumbar-disc-herniation", "username": "analyst.user"}
+               "item_id": "lumbar-disc-herniation", "username": "analyst.user", "revision_id": revision.id}
     try:
         yield app, tokens, ids
     finally:
@@ -48,6 +51,8 @@ def _token(app: FastAPI, tokens: dict[str, str], path: str) -> str:
             user = repo.user_by_name(s, "clinician.user")
             assert user is not None
             return repo.issue_token(s, user, 5)[0]
+    if path.startswith(("/content/revisions", "/content/due")):
+        return tokens["editor"]
     return tokens["admin" if path.startswith(("/users", "/audit")) else "clinician"]
 
 

@@ -247,9 +247,13 @@ def screen_cmd(
 
 # ------------------------------------------------------------------ service (db, user, audit, serve, demo)
 
+from spinepath.cli.editorial import register as register_editorial  # noqa: E402
+from spinepath.cli.education import register as register_education  # noqa: E402
 from spinepath.cli.service import register  # noqa: E402
 
 register(app)
+register_education(app)
+register_editorial(content_app)
 
 
 def main() -> None:

@@ -18,6 +18,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -150,6 +151,7 @@ class ContentRevision(Base):
     reviewer: Mapped[str | None] = mapped_column(String(80), nullable=True)
     reviewed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     comment: Mapped[str | None] = mapped_column(Text, nullable=True)
+    published_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     __table_args__ = (UniqueConstraint("item_id", "revision"),)
 
 
@@ -167,3 +169,31 @@ class AuditEntry(Base):
     record_id: Mapped[str | None] = mapped_column(String(40), nullable=True)
     patient_id: Mapped[str | None] = mapped_column(String(40), nullable=True, index=True)
     client: Mapped[str | None] = mapped_column(String(80), nullable=True)
+
+
+# ------------------------------------------------------------------ editorial workflow
+
+#: A revision is *live* (the one patients get) when it is approved and published. At most one per
+#: item: publishing retires the previous live revision in the same transaction, and this partial
+#: unique index refuses a second one if two publishes race.
+LIVE_WHERE = "status = 'approved' AND published_at IS NOT NULL"
+Index("uq_content_revisions_live", ContentRevision.item_id, unique=True,
+      sqlite_where=text(LIVE_WHERE), postgresql_where=text(LIVE_WHERE))
+
+
+class ContentTransition(Base):
+    """One step of a content revision through the editorial workflow: who, in which role, when.
+
+    Append-only: the migration adds triggers that refuse UPDATE and DELETE. States are the
+    lifecycle's (spinepath.knowledge.lifecycle), so a publication reads approved -> published."""
+
+    __tablename__ = "content_transitions"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    revision_id: Mapped[str] = mapped_column(ForeignKey("content_revisions.id"), index=True)
+    from_status: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    to_status: Mapped[str] = mapped_column(String(20))
+    action: Mapped[str] = mapped_column(String(20))
+    actor: Mapped[str] = mapped_column(String(80))
+    role: Mapped[str] = mapped_column(String(20))
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    comment: Mapped[str | None] = mapped_column(Text, nullable=True)

@@ -289,3 +289,190 @@ def read_audit(s: Session, limit: int = 100, offset: int = 0, patient_id: str | 
     if username:
         q = q.where(m.AuditEntry.username == username)
     return s.scalars(q.limit(limit).offset(offset)).all()
+
+
+# ------------------------------------------------------------------ editorial workflow (content revisions)
+# Content is not patient data: these writes are recorded in content_transitions (who, role, when),
+# not in the audit log. The rules of each step live in spinepath.knowledge.lifecycle.
+
+from collections.abc import Mapping  # noqa: E402
+
+from sqlalchemy import ColumnElement, and_  # noqa: E402
+
+from spinepath.errors import InputError, Problem, TransitionForbidden  # noqa: E402
+from spinepath.knowledge import lifecycle as lc  # noqa: E402
+from spinepath.knowledge.snapshot import Knowledge  # noqa: E402
+
+
+def revision_state(rev: m.ContentRevision) -> lc.State:
+    """draft, submitted, under_review, changes_requested, approved, published or retired."""
+    return lc.state_of(rev.status, rev.published_at)
+
+
+def _record(s: Session, rev: m.ContentRevision, from_state: str | None, to_state: str, action: str,
+            actor: Actor, comment: str | None, at: dt.datetime) -> m.ContentTransition:
+    row = m.ContentTransition(revision_id=rev.id, from_status=from_state, to_status=to_state, action=action,
+                              actor=actor.username, role=actor.role, at=at, comment=comment)
+    s.add(row)
+    return row
+
+
+def create_revision(s: Session, item_id: str, kind: str, body: dict[str, Any], author: Actor) -> m.ContentRevision:
+    """A new draft revision of ``item_id`` (revision number = the item's highest + 1), by an editor."""
+    lc.check(None, "create", author.role, actor=author.username)
+    body = lc.prepare_body(item_id, kind, body)
+    number = int(s.scalar(select(func.max(m.ContentRevision.revision))
+                          .where(m.ContentRevision.item_id == item_id)) or 0) + 1
+    now = m.utcnow()
+    rev = m.ContentRevision(id=new_id("rv"), item_id=item_id, kind=kind, revision=number, status="draft",
+                            body=body, author=author.username, created_at=now)
+    s.add(rev)
+    s.flush()
+    _record(s, rev, None, "draft", "create", author, None, now)
+    return rev
+
+
+def get_revision(s: Session, revision_id: str, *, for_update: bool = False) -> m.ContentRevision | None:
+    q = select(m.ContentRevision).where(m.ContentRevision.id == revision_id)
+    if for_update:
+        q = q.with_for_update()
+    return s.scalar(q)
+
+
+def list_revisions(s: Session, item_id: str | None = None) -> Sequence[m.ContentRevision]:
+    """Revisions, by item and then revision number (one item's, or all)."""
+    q = select(m.ContentRevision).order_by(m.ContentRevision.item_id, m.ContentRevision.revision)
+    if item_id is not None:
+        q = q.where(m.ContentRevision.item_id == item_id)
+    return s.scalars(q).all()
+
+
+def _live() -> ColumnElement[bool]:
+    return and_(m.ContentRevision.status == "approved", m.ContentRevision.published_at.is_not(None))
+
+
+def live_revision(s: Session, item_id: str) -> m.ContentRevision | None:
+    """The item's published revision (what patients get), if it has one."""
+    return s.scalar(select(m.ContentRevision).where(m.ContentRevision.item_id == item_id, _live()))
+
+
+def live_revisions(s: Session) -> dict[str, m.ContentRevision]:
+    """Every item's live revision, by item id."""
+    return {r.item_id: r for r in s.scalars(select(m.ContentRevision).where(_live()))}
+
+
+def newest_revision(s: Session, item_id: str) -> m.ContentRevision | None:
+    """The item's highest-numbered revision that is not retired (a draft, possibly)."""
+    return s.scalar(select(m.ContentRevision)
+                    .where(m.ContentRevision.item_id == item_id, m.ContentRevision.status != "retired")
+                    .order_by(m.ContentRevision.revision.desc()).limit(1))
+
+
+def list_transitions(s: Session, revision_id: str) -> Sequence[m.ContentTransition]:
+    return s.scalars(select(m.ContentTransition).where(m.ContentTransition.revision_id == revision_id)
+                     .order_by(m.ContentTransition.id)).all()
+
+
+def transition(s: Session, rev: m.ContentRevision, action: str, actor: Actor, *, comment: str | None = None,
+               body: dict[str, Any] | None = None, problems: Sequence[Problem] | None = None,
+               today: dt.date | None = None) -> m.ContentRevision:
+    """Move ``rev`` one step (lifecycle.check decides; it raises TransitionForbidden, ApprovalBlocked
+    or InputError) and record the transition. ``body`` is the new body for ``revise``; ``problems``
+    the approval gate's findings for ``approve`` (lifecycle.approval_problems on the stamped body,
+    :func:`approval_body`). Publishing retires the item's previous live revision (``supersede``)."""
+    before = revision_state(rev)
+    step = lc.check(before, action, actor.role, actor=actor.username, author=rev.author, comment=comment,
+                    problems=problems)
+    now = m.utcnow()
+    if step.action == "revise":
+        if body is None:
+            raise InputError("revise needs the new body", field="body")
+        rev.body = lc.prepare_body(rev.item_id, rev.kind, body)
+    elif step.action == "approve":
+        rev.body = approval_body(rev, actor, today or now.date())
+    if step.action in ("approve", "request-changes"):
+        rev.reviewer = actor.username
+        rev.reviewed_at = now
+    if step.action == "publish":
+        current = live_revision(s, rev.item_id)
+        if current is not None and current.id != rev.id:
+            if current.revision > rev.revision:
+                raise TransitionForbidden(
+                    f"revision {current.revision} of {rev.item_id!r} is live and newer than revision {rev.revision}; "
+                    "publishing would go back to older content (retire the live revision first)", field="status")
+            current.status = "retired"
+            _record(s, current, "published", "retired", lc.SUPERSEDE, actor,
+                    f"superseded by revision {rev.revision} ({rev.id})", now)
+            s.flush()  # the old live revision is gone before the new one goes live (unique index)
+        rev.published_at = now
+    if comment is not None and comment.strip():
+        rev.comment = comment.strip()
+    rev.status = lc.status_of(step.target)
+    _record(s, rev, before, step.target, step.action, actor, comment.strip() if comment else None, now)
+    s.flush()
+    return rev
+
+
+def approve_revision(s: Session, rev: m.ContentRevision, reviewer: Actor, base_files: Mapping[str, tuple[str, str]],
+                     *, comment: str | None = None, today: dt.date | None = None) -> m.ContentRevision:
+    """Approve ``rev``: state, role and authorship are checked first, then the approval gate
+    (:func:`approval_problems`, which takes a moment), then the transition."""
+    lc.check(revision_state(rev), "approve", reviewer.role, actor=reviewer.username, author=rev.author, problems=[])
+    day = today or m.utcnow().date()
+    problems = approval_problems(s, rev, reviewer, base_files, day)
+    return transition(s, rev, "approve", reviewer, comment=comment, problems=problems, today=day)
+
+
+def approval_body(rev: m.ContentRevision, reviewer: Actor, day: dt.date) -> dict[str, Any]:
+    """The body as it will be approved (status approved, the reviewer named): what the gate checks."""
+    return lc.stamp_approved(rev.body, reviewer.username, day)
+
+
+def live_overlay(s: Session, exclude_item: str | None = None) -> dict[str, tuple[str, dict[str, Any]]]:
+    """Other items' live revisions as a content overlay: relative path -> (display name, body)."""
+    return {lc.content_path(r.kind, r.item_id): (f"revision {r.id} ({r.item_id} r{r.revision}, live)", r.body)
+            for r in live_revisions(s).values() if r.item_id != exclude_item}
+
+
+def approval_problems(s: Session, rev: m.ContentRevision, reviewer: Actor,
+                      base_files: Mapping[str, tuple[str, str]], day: dt.date) -> list[Problem]:
+    """The approval gate for ``rev``: the content check (base content + live revisions + this body)
+    and the readability gate. ``base_files`` is ``spinepath.knowledge.loader.content_files(...)``."""
+    where = f"revision {rev.id} ({lc.content_path(rev.kind, rev.item_id)})"
+    return lc.approval_problems(approval_body(rev, reviewer, day), rev.kind, rev.item_id, where,
+                                base_files, live_overlay(s, exclude_item=rev.item_id))
+
+
+@dataclass(frozen=True)
+class DueItem:
+    """An approved item past its review date, and where its approved text comes from."""
+
+    item_id: str
+    kind: str
+    name: str
+    version: str
+    review_due: dt.date
+    source: str  # "bundled" or "revision"
+    revision_id: str | None = None
+
+
+def items_due(s: Session, kb: Knowledge, today: dt.date) -> list[DueItem]:
+    """Approved items whose review_due is before ``today``: the live revision where an item has one,
+    else the bundled (or clinic) item. Oldest due date first."""
+    live = live_revisions(s)
+    out: list[DueItem] = []
+    for item_id, item in kb.items().items():
+        if item_id in live:
+            continue
+        if item.status == "approved" and item.review_due < today:
+            out.append(DueItem(item_id, str(getattr(item, "kind", "item")), str(getattr(item, "name", item_id)),
+                               item.version, item.review_due, "bundled"))
+    for item_id, rev in live.items():
+        try:
+            due = dt.date.fromisoformat(str(rev.body.get("review_due")))
+        except ValueError:
+            continue  # approval checked the body; a live body always has one
+        if due < today:
+            out.append(DueItem(item_id, rev.kind, str(rev.body.get("name", item_id)), str(rev.body.get("version", "")),
+                               due, "revision", rev.id))
+    return sorted(out, key=lambda d: (d.review_due, d.item_id))
