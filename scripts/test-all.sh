@@ -11,6 +11,8 @@ missing=""
 for pkg in libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core postgresql; do
   dpkg -s "$pkg" >/dev/null 2>&1 || missing="$missing $pkg"
 done
+# Java runs PySpark for the Spark outcome-analytics tests (Java 17 is usually on the machine).
+command -v java >/dev/null 2>&1 || missing="$missing openjdk-17-jre-headless"
 if [ -n "$missing" ]; then
   echo "== installing system packages:$missing"
   export DEBIAN_FRONTEND=noninteractive
@@ -21,7 +23,7 @@ if [ ! -x .venv/bin/python ]; then
   "$PY" -m venv .venv
 fi
 .venv/bin/python -m pip install --quiet --upgrade pip 2>&1 | grep -v "^WARNING: Location" || true
-.venv/bin/python -m pip install --quiet -e ".[dev]" 2>&1 | grep -v "^WARNING: Location" || true
+.venv/bin/python -m pip install --quiet -e ".[dev,embeddings,spark]" 2>&1 | grep -v "^WARNING: Location" || true
 .venv/bin/python -c "import spinepath, duckdb, sqlglot, hypothesis, zen" # fail fast if the install broke
 echo "== content check"
 .venv/bin/spinepath content check

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 Id = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]*[a-z0-9]$", max_length=80)]
 SourceId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$", max_length=60)]
@@ -347,6 +347,35 @@ class FollowupPoint(Strict):
     days_after: int = Field(ge=0, le=3650)
 
 
+class ResponderDefinition(Strict):
+    """One responder definition: a follow-up counts as a response when the reduction from baseline
+    reaches every threshold given (points and/or percent). Responder rates are always time-bound,
+    so analytics report each definition at each follow-up time point."""
+
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9_]*$")
+    label: str
+    measure: Literal["nrs", "odi", "bni"]
+    min_reduction_points: float | None = Field(default=None, gt=0)
+    min_reduction_pct: float | None = Field(default=None, gt=0, le=100)
+    sources: list[SourceRef] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _some_threshold(self) -> ResponderDefinition:
+        if self.min_reduction_points is None and self.min_reduction_pct is None:
+            raise ValueError("give min_reduction_points, min_reduction_pct or both")
+        return self
+
+
+class OutcomeAnalytics(Strict):
+    """How outcome analytics read follow-up data. Relief ends at the first follow-up whose primary
+    pain score is back within ``relief_margin_points`` of baseline (reduction < margin); an
+    episode still relieved at its last follow-up is censored there."""
+
+    responder_definitions: list[ResponderDefinition] = Field(min_length=1)
+    relief_margin_points: float = Field(gt=0, le=10)
+    relief_margin_sources: list[SourceRef] = Field(min_length=1)
+
+
 class Shared(Strict):
     """content/shared.yaml: small tables used across items."""
 
@@ -359,4 +388,5 @@ class Shared(Strict):
     shared_warning_signs: list[WarningSign]
     followup_schedule: list[FollowupPoint] = Field(min_length=1, description="Default follow-up time points after a procedure")
     followup_schedule_sources: list[SourceRef] = Field(min_length=1)
+    outcome_analytics: OutcomeAnalytics
     disclaimer: str
