@@ -6,6 +6,7 @@
     ├── CaseError (case-invalid)              a patient case breaks the input contract
     ├── PolicyError (policy-unknown)          a policy profile id that the snapshot does not hold
     ├── InputError (input-invalid)            a file or argument given to a command is unusable
+    │   └── AnswerError (answers-invalid)     follow-up answers that do not fit their instrument
     ├── TransitionForbidden (transition-forbidden)  an editorial step not allowed from this state, role or user
     │   └── ApprovalBlocked (approval-blocked)  the revision fails the content check or the readability gate
     └── DatabaseError (database-unavailable)  the database cannot be reached or used
@@ -97,6 +98,12 @@ class InputError(SpinepathError):
     code = "input-invalid"
 
 
+class AnswerError(InputError):
+    """Follow-up answers do not fit their instrument (unknown item, value out of range, a FHIR response that does not map)."""
+
+    code = "answers-invalid"
+
+
 class TransitionForbidden(SpinepathError):
     """A content revision cannot take this editorial step: not from its current state, not in this role, or not by its own author."""
 
@@ -123,6 +130,6 @@ class DatabaseNotMigrated(DatabaseError):
 
 ERROR_CODES: dict[str, str] = {
     cls.code: (cls.__doc__ or "").strip().splitlines()[0]
-    for cls in (SpinepathError, ContentError, CriteriaError, CaseError, PolicyError, InputError,
+    for cls in (SpinepathError, ContentError, CriteriaError, CaseError, PolicyError, InputError, AnswerError,
                 TransitionForbidden, ApprovalBlocked, DatabaseError, DatabaseNotMigrated)
 }

@@ -6,6 +6,7 @@ Never built at import time: tests and the demo build their own Settings and pass
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -32,6 +33,8 @@ class Settings(BaseSettings):
     login_attempts_per_minute: int = Field(default=5, ge=1, description="Per username and client address")
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024, description="Larger request bodies get 413")
     default_policy: str | None = Field(default=None, description="Policy profile id; default: the content's")
+    qa_dense: Literal["auto", "on", "off"] = Field(
+        default="auto", description="Dense (MiniLM) retrieval for answers: auto (when installed), on or off")
 
     @property
     def url(self) -> str:

@@ -37,7 +37,7 @@ NOW = "2026-03-01"
 #: Tables that hold patient data (and the audit log): bad input must add no row to any of them.
 DATA_TABLES: tuple[type[m.Base], ...] = (
     m.Patient, m.Case, m.CaseVersion, m.StoredAssessment, m.ProcedurePerformed, m.FollowupSchedule,
-    m.FollowupResponse, m.AuditEntry, m.User,
+    m.FollowupResponse, m.FollowupAlert, m.AuditEntry, m.User,
 )
 
 
@@ -103,7 +103,7 @@ def seed_accounts(url: str) -> tuple[dict[str, str], dict[str, str], str, str]:
 
 def make_settings(db_url: str, tmp_path: Path, **overrides: Any) -> Settings:
     values: dict[str, Any] = {"database_url": db_url, "data_dir": tmp_path, "content_dir": None,
-                              "default_policy": None, **overrides}
+                              "default_policy": None, "qa_dense": "off", **overrides}  # POST /ask: lexical
     return Settings(**values)
 
 

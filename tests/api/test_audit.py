@@ -25,12 +25,12 @@ def test_audit_records_every_patient_data_access(api: Api) -> None:
                   json={"procedure": "esi-caudal", "performed_on": "2026-01-05"}).json()["id"]
     c.get(f"/procedures/{prid}", headers=doc)
     c.get(f"/patients/{pid}/procedures", headers=doc)
-    frid = c.post(f"/patients/{pid}/followups", headers=doc, json={"instrument": "odi", "answers": {"q1": 1}}).json()["id"]
+    frid = c.post(f"/patients/{pid}/followups", headers=doc, json={"instrument": "odi", "answers": {"lifting": 1}}).json()["id"]
     c.get(f"/patients/{pid}/followups", headers=doc)
     # The patient reads their own record; a refused request reads nothing and records nothing.
     own = api.own_patient
     c.get(f"/patients/{own}", headers=me)
-    mine = c.post(f"/patients/{own}/followups", headers=me, json={"instrument": "odi", "answers": {}}).json()["id"]
+    mine = c.post(f"/patients/{own}/followups", headers=me, json={"instrument": "nrs", "answers": {"leg": 4}}).json()["id"]
     assert c.get(f"/patients/{pid}", headers=me).status_code == 404
     assert c.post("/assess", headers=doc, json={"age": 40}, params={"now": NOW}).status_code == 200  # not stored
 

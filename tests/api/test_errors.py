@@ -45,6 +45,15 @@ BAD: dict[str, tuple[str | None, dict[str, Any], int, str, str | None]] = {
     "POST /patients/{patient_id}/followups": ("patient", {"json": {"instrument": "odi", "answers": []}}, 422,
                                               "request-invalid", "body.answers"),
     "GET /patients/{patient_id}/followups": (None, {}, 401, "unauthenticated", "header.authorization"),
+    "POST /patients/{patient_id}/followups/fhir": ("patient", {"json": {"resourceType": "Patient"}}, 422,
+                                                   "answers-invalid", "body.resourceType"),
+    "GET /patients/{patient_id}/outcomes": ("clinician", {"params": {"policy": "nowhere"}}, 422, "policy-unknown",
+                                            "query.policy"),
+    "GET /followups/due": ("clinician", {"params": {"within_days": 999}}, 422, "request-invalid", "query.within_days"),
+    "GET /alerts": ("patient", {}, 403, "forbidden", None),
+    "POST /ask": ("patient", {"json": {"question": "Will I be awake?", "audience": "surgeon"}}, 422,
+                  "request-invalid", "body.audience"),
+    "POST /alerts/{alert_id}/acknowledge": ("clinician", {"path": "al_missing"}, 404, "not-found", "path.alert_id"),
     "GET /content": ("patient", {"method": "PUT"}, 405, "method-not-allowed", None),
     "GET /content/{item_id}": ("patient", {"path": "no-such-item"}, 404, "not-found", "path.item_id"),
     "POST /content/revisions": ("editor", {"json": {"item_id": "Bad Id", "kind": "condition", "body": {}}}, 422,
@@ -75,7 +84,8 @@ BAD: dict[str, tuple[str | None, dict[str, Any], int, str, str | None]] = {
 
 def _url(template: str, rec: Records, path: str | None) -> str:
     ids = {"patient_id": rec.patient, "case_id": rec.case, "assessment_id": rec.assessment,
-           "procedure_id": rec.procedure, "item_id": "lumbar-disc-herniation", "username": "analyst.user",
+           "procedure_id": rec.procedure, "alert_id": rec.alert, "item_id": "lumbar-disc-herniation",
+           "username": "analyst.user",
            "revision_id": "rv_missing"}
     if path is not None:
         ids = dict.fromkeys(ids, path)
@@ -170,6 +180,7 @@ WRITES: list[tuple[str, str, str]] = [  # role, method, path template
     ("clinician", "PUT", "/cases/{case_id}"),
     ("clinician", "POST", "/patients/{patient_id}/procedures"),
     ("patient", "POST", "/patients/{patient_id}/followups"),
+    ("patient", "POST", "/patients/{patient_id}/followups/fhir"),
     ("admin", "POST", "/users"),
 ]
 

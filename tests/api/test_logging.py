@@ -69,8 +69,11 @@ def test_no_patient_data_in_logs(api: Api, everything_logged: Capture) -> None:
     assert r.status_code == 201
     point = r.json()["schedule"][1]["id"]
     r = c.post(f"/patients/{pid}/followups", headers=doc, json={
-        "instrument": "nrs-leg", "answers": {"nrs": 3, "comment": NOTES}, "schedule_id": point})
+        "instrument": "nrs", "answers": {"leg": 3}, "schedule_id": point})
     assert r.status_code == 201
+    r = c.post(f"/patients/{pid}/followups", headers=doc, json={  # an answer that echoes in the 422
+        "instrument": "nrs", "answers": {"leg": NOTES}, "schedule_id": point})
+    assert r.status_code == 422 and NOTES in r.text
     assert c.get(f"/patients/{pid}/followups", headers=doc).status_code == 200
     # Failures too: invalid data echoed in a response must not reach a log.
     assert c.post("/patients", headers=doc, json={"name": NAME, "date_of_birth": "1961-07-04x"}).status_code == 422

@@ -53,6 +53,11 @@ MATRIX: dict[str, tuple[int, ...]] = {
     "GET /procedures/{procedure_id}/discharge": OWN_READ,
     "POST /patients/{patient_id}/followups":  OWN_WRITE,
     "GET /patients/{patient_id}/followups":   OWN_READ,
+    "POST /patients/{patient_id}/followups/fhir": OWN_WRITE,
+    "GET /patients/{patient_id}/outcomes":    OWN_READ,
+    "GET /followups/due":                  CLINICIAN_READ,
+    "GET /alerts":                         CLINICIAN_READ,
+    "POST /alerts/{alert_id}/acknowledge": CLINICIAN_UPDATE,
     "GET /content":                       SIGNED_IN,
     "GET /content/{item_id}":             SIGNED_IN,
     "POST /content/revisions":            (401, 403, 403, 201, 403, 403, 403, 403),
@@ -67,6 +72,7 @@ MATRIX: dict[str, tuple[int, ...]] = {
     "POST /content/revisions/{revision_id}/retire": (401, 403, 403, 200, 403, 403, 200, 403),
     "GET /content/due":                   (401, 403, 403, 200, 200, 403, 200, 403),
     "GET /articles/{item_id}":            SIGNED_IN,
+    "POST /ask":                          SIGNED_IN,
     "GET /audit":                         ADMIN_READ,
     "GET /users":                         ADMIN_READ,
     "POST /users":                        ADMIN_WRITE,
@@ -74,17 +80,23 @@ MATRIX: dict[str, tuple[int, ...]] = {
 }
 
 DENIED = {401: "unauthenticated", 403: "forbidden", 404: "not-found"}
+ODI_RESPONSE = {  # a FHIR QuestionnaireResponse shaped like the CMS ODI example (bare-number answers)
+    "resourceType": "QuestionnaireResponse", "status": "completed",
+    "questionnaire": "http://example.org/Questionnaire/OswestryDisabilityIndexQuestionnaire",
+    "item": [{"linkId": f"odi-{i}", "answer": [{"valueDecimal": 2}]} for i in range(1, 11)],
+}
 CASE = {"age": 50, "pain": {"leg": {"nrs": 6}}}
 
 
 @dataclass
 class Records:
-    """A case, stored assessment and procedure for one patient."""
+    """A case, stored assessment, procedure and follow-up alert for one patient."""
 
     patient: str
     case: str
     assessment: str
     procedure: str
+    alert: str = "al_missing"
 
 
 def seed(api: Api, patient_id: str) -> Records:
@@ -93,7 +105,9 @@ def seed(api: Api, patient_id: str) -> Records:
     assessment = c.post(f"/cases/{case}/assessments", params={"now": NOW}, headers=h).json()["id"]
     procedure = c.post(f"/patients/{patient_id}/procedures", headers=h,  # one with discharge instructions
                        json={"procedure": "mbb-lumbar", "performed_on": "2026-01-05"}).json()["id"]
-    return Records(patient_id, case, assessment, procedure)
+    alert = c.post(f"/patients/{patient_id}/followups", headers=h,  # a warning sign: an alert to acknowledge
+                   json={"instrument": "nrs", "answers": {"back": 5, "fever": "yes"}}).json()["alerts"][0]
+    return Records(patient_id, case, assessment, procedure, alert)
 
 
 def request_for(api: Api, route: str, rec: Records, column: str | None) -> tuple[str, str, dict[str, Any]]:
@@ -101,7 +115,7 @@ def request_for(api: Api, route: str, rec: Records, column: str | None) -> tuple
     method, template = route.split(" ", 1)
     ids, kwargs = matrix_request(api, route) if template.startswith(("/content/revisions", "/content/due")) else ({}, {})
     url = template.format(patient_id=rec.patient, case_id=rec.case, assessment_id=rec.assessment,
-                          procedure_id=rec.procedure, item_id="lumbar-disc-herniation",
+                          procedure_id=rec.procedure, alert_id=rec.alert, item_id="lumbar-disc-herniation",
                           username="analyst.user", **ids)
     if route == "POST /auth/login":
         kwargs["json"] = {"username": api.usernames[column or "clinician"], "password": PASSWORD}
@@ -114,12 +128,16 @@ def request_for(api: Api, route: str, rec: Records, column: str | None) -> tuple
     elif route == "POST /patients/{patient_id}/procedures":
         kwargs["json"] = {"procedure": "mbb-lumbar", "performed_on": "2026-02-01", "level": "L4-L5"}
     elif route == "POST /patients/{patient_id}/followups":
-        kwargs["json"] = {"instrument": "nrs-leg", "answers": {"nrs": 4}}
+        kwargs["json"] = {"instrument": "nrs", "answers": {"leg": 4}}
+    elif route == "POST /patients/{patient_id}/followups/fhir":
+        kwargs["json"] = ODI_RESPONSE
     elif route == "POST /users":
         kwargs["json"] = {"username": api.unique("new.user."), "password": "long enough secret",
                           "role": "analyst"}
     elif route == "PATCH /users/{username}":
         kwargs["json"] = {"disabled": False}
+    elif route == "POST /ask":
+        kwargs["json"] = {"question": "Will I be awake for my epidural?"}
     return method, url, kwargs
 
 

@@ -92,10 +92,10 @@ def test_a_clinicians_day(api: Api, kb: Knowledge) -> None:
 
     point = proc["schedule"][1]["id"]
     r = c.post(f"/patients/{pid}/followups", headers=h,
-               json={"instrument": "nrs-leg", "answers": {"nrs": 3}, "schedule_id": point})
+               json={"instrument": "nrs", "answers": {"leg": 3}, "schedule_id": point})
     assert r.status_code == 201, r.text
     assert c.get(f"/procedures/{proc['id']}", headers=h).json()["schedule"][1]["status"] == "completed"
-    assert [f["answers"] for f in c.get(f"/patients/{pid}/followups", headers=h).json()] == [{"nrs": 3}]
+    assert [f["answers"] for f in c.get(f"/patients/{pid}/followups", headers=h).json()] == [{"leg": 3}]
 
     r = c.post(f"/patients/{pid}/procedures", headers=h, json={"procedure": "acupuncture", "performed_on": "2026-01-05"})
     assert r.status_code == 422 and envelope(r)["field"] == "body.procedure"
@@ -103,7 +103,7 @@ def test_a_clinicians_day(api: Api, kb: Knowledge) -> None:
                json={"procedure": "esi-caudal", "performed_on": "2026-01-05", "level": "L9-L10"})
     assert r.status_code == 422 and envelope(r)["field"] == "body.level"
     r = c.post(f"/patients/{api.other_patient}/followups", headers=h,
-               json={"instrument": "nrs-leg", "answers": {"nrs": 3}, "schedule_id": point})
+               json={"instrument": "nrs", "answers": {"leg": 3}, "schedule_id": point})
     assert r.status_code == 422 and envelope(r)["field"] == "body.schedule_id"
 
 
@@ -122,7 +122,7 @@ def test_a_patient_sees_only_their_own_records(api: Api) -> None:
     assert c.get(f"/cases/{own['case']}", headers=me).status_code == 200
     assert c.get(f"/assessments/{own['assessment']}", headers=me).status_code == 200
     assert c.get(f"/procedures/{own['procedure']}", headers=me).status_code == 200
-    r = c.post(f"/patients/{api.own_patient}/followups", headers=me, json={"instrument": "odi", "answers": {"q1": 2}})
+    r = c.post(f"/patients/{api.own_patient}/followups", headers=me, json={"instrument": "odi", "answers": {"lifting": 2}})
     assert r.status_code == 201 and r.json()["submitted_by"] == "patient.user"
 
     # Anyone else's record answers exactly like a record that does not exist.

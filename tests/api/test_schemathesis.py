@@ -34,10 +34,11 @@ def st_app(db_url: str, kb: Knowledge, tmp_path: Path) -> Iterator[tuple[FastAPI
         result = assess(version.data, kb, now=dt.date(2026, 3, 1)).model_dump(mode="json")
         stored = repo.store_assessment(s, repo.SYSTEM, case, 1, result)
         proc, _ = repo.record_procedure(s, repo.SYSTEM, own, "esi-caudal", dt.date(2026, 1, 5), [("2 weeks", 14)])
+        _resp, alerts = repo.record_response(s, repo.SYSTEM, kb, own, "nrs", {"back": 5, "fever": True})
         revision = repo.create_revision(s, "lumbar-disc-herniation", "condition",
                                         kb.conditions["lumbar-disc-herniation"].model_dump(mode="json"),
                                         repo.Actor(None, "ed.itor", "editor"))
-        ids = {"patient_id": own, "case_id": case.id, "assessment_id": stored.id, "procedure_id": proc.id,
+        ids = {"patient_id": own, "case_id": case.id, "assessment_id": stored.id, "procedure_id": proc.id, "alert_id": alerts[0].id,
                "item_id": "lumbar-disc-herniation", "username": "analyst.user", "revision_id": revision.id}
     try:
         yield app, tokens, ids

@@ -26,6 +26,7 @@ from spinepath.education.readability import MAX_PATIENT_GRADE, fk_grade
 from spinepath.education.render import render_html, render_markdown, render_pdf
 from spinepath.errors import InputError
 from spinepath.knowledge.snapshot import Knowledge
+from spinepath.outcomes.schedules import schedule_for
 from tests.api.conftest import Api, envelope
 from tests.api.conftest import api as api  # noqa: F401 - the REST API fixture
 from tests.api.conftest import fast_password_hashing as fast_password_hashing  # noqa: F401 - autouse
@@ -126,7 +127,7 @@ def test_medicine_restarts(kb: Knowledge) -> None:
 
 def test_followup_dates(kb: Knowledge) -> None:
     sheet = build_discharge(kb, "mbb-lumbar", DAY)
-    schedule = kb.shared.followup_schedule
+    schedule = schedule_for(kb, "mbb-lumbar")  # the procedure's own schedule (its content's followup block)
     assert [f.due for f in sheet.followups] == [DAY + dt.timedelta(days=p.days_after) for p in schedule]
     assert sheet.followups[0].label == "Starting point"
     assert sheet.followups[1].label == f"{schedule[1].label} after your procedure"

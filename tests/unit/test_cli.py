@@ -26,7 +26,7 @@ def test_content_list_and_json() -> None:
     code, out, _ = call("content", "list", "--json")
     data = json.loads(out)
     assert data["knowledge_hash"].startswith("sha256:")
-    assert {i["kind"] for i in data["items"]} == {"condition", "procedure", "red_flag", "policy"}
+    assert {i["kind"] for i in data["items"]} == {"condition", "procedure", "red_flag", "policy", "instrument"}
 
 
 def test_content_show_item_and_source() -> None:

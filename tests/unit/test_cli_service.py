@@ -20,6 +20,8 @@ from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
 from spinepath.cli.app import app
+from spinepath.knowledge.loader import load_knowledge
+from spinepath.outcomes.schedules import schedule_for
 from spinepath.store import models as m
 from spinepath.store import repo
 from spinepath.store.db import make_engine, make_sessionmaker
@@ -200,13 +202,18 @@ def test_demo_builds_a_database_with_every_role_and_patients_with_follow_up(tmp_
         assert count(m.Case) == count(m.StoredAssessment) == 40
         n_procedures = count(m.ProcedurePerformed)
         assert n_procedures >= 3
-        assert count(m.FollowupSchedule) == n_procedures * 5  # the content's default schedule
+        kb = load_knowledge(use_env=False)  # each procedure's own schedule from its content
+        assert count(m.FollowupSchedule) == sum(len(schedule_for(kb, p.procedure_id))
+                                                for p in s.scalars(select(m.ProcedurePerformed)))
+        assert count(m.FollowupAlert) >= 1  # the demo's warning sign, for the care team
+        assert s.scalar(select(func.count()).select_from(m.FollowupResponse)
+                        .where(m.FollowupResponse.score.is_(None))) == 0  # every response is scored
         assert count(m.FollowupResponse) >= 3
         assert s.scalar(select(func.count()).select_from(m.ProcedurePerformed)
                         .where(m.ProcedurePerformed.patient_id == first.id))
         response = s.scalars(select(m.FollowupResponse).where(m.FollowupResponse.patient_id == first.id)).first()
         assert response is not None and response.instrument == "nrs" and response.submitted_by == "demo-patient"
-        assert all(0 <= v <= 10 for v in response.answers.values())
+        assert all(0 <= v <= 10 for k, v in response.answers.items() if k in ("back", "leg", "neck", "arm", "face"))
         case = s.scalars(select(m.CaseVersion)).first()
         assert case is not None and case.data["id"] == case.case_id
 

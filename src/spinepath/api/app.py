@@ -34,7 +34,8 @@ from spinepath.api.errors import (
 )
 from spinepath.api.logs import configure_logging
 from spinepath.api.middleware import BodyLimit, CatchAll
-from spinepath.api.routes import admin, assess, auth, content, editorial, education, ops, patients
+from spinepath.api.routes import admin, assess, auth, content, editorial, education, followup, ops, patients
+from spinepath.api.routes import ask as ask_routes
 from spinepath.api.schemas import ErrorEnvelope
 from spinepath.api.security import LoginLimiter, TokenCache
 from spinepath.case.model import SPINAL_LEVELS, PatientCase
@@ -162,8 +163,9 @@ def create_app(settings: Settings | None = None, *, knowledge: Knowledge | None 
     app.add_exception_handler(OperationalError, database_error_handler)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(CatchAll)  # outermost: nothing unexpected escapes to the server's log
-    for module in (ops, auth, assess, patients, editorial, content, admin, education):  # editorial first: /content/revisions
+    for module in (ops, auth, assess, patients, followup, editorial, content, admin, education):  # editorial first: /content/revisions
         app.include_router(module.router)
+    app.include_router(ask_routes.router)
 
     def openapi() -> dict[str, Any]:
         return _openapi(app, kb)

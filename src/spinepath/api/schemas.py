@@ -220,12 +220,12 @@ class ProcedureDetail(ProcedureOut):
 
 # ------------------------------------------------------------------ follow-up
 
-Answer = int | float | bool | Text2000 | None
+Answer = int | float | bool | Text2000 | Annotated[list[int], Field(max_length=6)] | None
 
 
 class FollowupIn(In):
     instrument: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_.-]{0,39}$",
-                                     description="Instrument id, e.g. nrs-leg or odi")]
+                                     description="Instrument id (content/instruments), e.g. nrs, odi, bni")]
     answers: Annotated[dict[Text80, Answer], Field(max_length=200)]
     schedule_id: Annotated[str, Field(pattern=ID_PATTERN)] | None = Field(
         default=None, description="The follow-up time point this answers (marks it completed)")
@@ -247,6 +247,11 @@ class FollowupOut(Out):
     answers: dict[str, Any]
     submitted_at: UtcDatetime
     submitted_by: str
+    score: dict[str, Any] | None = Field(default=None, description="The scored response (instrument, measure, value "
+                                         "or per-item values, band, missing items, warning signs reported)")
+    warning: bool | None = Field(default=None, description="A warning sign was reported (null: not asked)")
+    via: str = "api"
+    alerts: list[str] = Field(default_factory=list, description="Ids of the urgent alerts this response raised")
 
 
 # ------------------------------------------------------------------ content

@@ -79,7 +79,7 @@ def _knowledge(content_dir: Path | None = None, today: date | None = None) -> Kn
 
 
 KIND_GROUPS = {"condition": "conditions", "procedure": "procedures", "red_flag": "red_flags",
-               "policy": "policies", "source": "sources"}
+               "policy": "policies", "instrument": "instruments", "source": "sources"}
 
 
 class Kind(StrEnum):
@@ -87,6 +87,7 @@ class Kind(StrEnum):
     procedure = "procedure"
     red_flag = "red_flag"
     policy = "policy"
+    instrument = "instrument"
     source = "source"
 
 
@@ -101,7 +102,7 @@ def content_list(
 
     kb = _knowledge()
     rows: list[dict[str, Any]] = []
-    kinds = [kind.value] if kind else ["condition", "procedure", "red_flag", "policy"]
+    kinds = [kind.value] if kind else ["condition", "procedure", "red_flag", "policy", "instrument"]
     for k in kinds:
         if k == "source":
             for src in kb.sources.values():
@@ -150,7 +151,8 @@ def content_check(
     """Check every content file; exit 1 naming file, path and reason for each problem."""
     day = _parse_date(today, "today") or date.today()
     kb = _knowledge(content_dir, today=day)
-    counts = {k: len(getattr(kb, k)) for k in ("sources", "conditions", "procedures", "red_flags", "policies")}
+    counts = {k: len(getattr(kb, k)) for k in ("sources", "conditions", "procedures", "red_flags", "policies",
+                                               "instruments")}
     if as_json:
         print(json.dumps({"ok": True, "knowledge_hash": kb.hash, "counts": counts,
                           "warnings": [str(w) for w in kb.warnings]}, indent=2))
@@ -247,13 +249,19 @@ def screen_cmd(
 
 # ------------------------------------------------------------------ service (db, user, audit, serve, demo)
 
+from spinepath.cli.ask import register as register_ask  # noqa: E402
 from spinepath.cli.editorial import register as register_editorial  # noqa: E402
 from spinepath.cli.education import register as register_education  # noqa: E402
+from spinepath.cli.followup import register as register_followup  # noqa: E402
+from spinepath.cli.outcomes import register as register_outcomes  # noqa: E402
 from spinepath.cli.service import register  # noqa: E402
 
 register(app)
 register_education(app)
+register_followup(app)
+register_outcomes(app)
 register_editorial(content_app)
+register_ask(app)
 
 
 def main() -> None:

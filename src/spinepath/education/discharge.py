@@ -201,7 +201,8 @@ def build_discharge(
         for urgency, heading, intro in URGENCY_GROUPS
     )
     if followups is None:
-        followups = [(_label(p), date + dt.timedelta(days=p.days_after)) for p in kb.shared.followup_schedule]
+        schedule = kb.shared.followup_schedule if proc.followup.schedule == "inherit" else proc.followup.schedule
+        followups = [(_label(p), date + dt.timedelta(days=p.days_after)) for p in schedule]  # the procedure's own
     else:
         followups = [(_label_text(label), due) for label, due in followups]
     return DischargeSheet(

@@ -8,9 +8,16 @@ syllable counters differ between tools (REFERENCE §7.2).
 
 from __future__ import annotations
 
+import warnings
 from importlib.metadata import version
 
-import textstat
+# textstat 0.7.3 (pinned: newer releases download NLTK data at run time, which this offline
+# deployment cannot do) imports setuptools' pkg_resources, which setuptools 80 marks deprecated
+# and 81 removes. setuptools is pinned below 81 in pyproject; the deprecation notice is about
+# textstat's import, not something a user can act on, so it is silenced here and only here.
+with warnings.catch_warnings():
+    warnings.filterwarnings("ignore", message="pkg_resources is deprecated", category=UserWarning)
+    import textstat
 
 MAX_PATIENT_GRADE = 8.0
 TARGET_PATIENT_GRADE = 6.0

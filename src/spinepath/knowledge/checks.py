@@ -210,9 +210,101 @@ def run_checks(
                     ):
                         errors.append(Problem(where, f"{v} is outside {decl.minimum}..{decl.maximum}",
                                               f"values.{name}.value"))
+    check_followup(parsed, shared_where, shared, all_items, errors)
     policies = [i for k, _, i in all_items if k == "policies"]
     defaults = [p.id for p in policies if isinstance(p, s.Policy) and p.default]
     if len(defaults) != 1:
         errors.append(Problem("content/policies", f"exactly one policy must have default: true "
                                                   f"(found {len(defaults)}: {', '.join(defaults) or 'none'})"))
     return errors, warnings
+
+
+def check_followup(parsed: dict[str, Any], shared_where: str, shared: s.Shared,
+                   all_items: list[tuple[str, str, s.Editorial]], errors: list[Problem]) -> None:
+    """Follow-up content: instruments, the warning signs their questions raise, procedures' follow-up
+    blocks and the outcome-analytics responder definitions."""
+    sign_ids: set[str] = set()
+    for i, sign in enumerate(shared.shared_warning_signs):
+        if sign.id is None:
+            errors.append(Problem(shared_where, "a shared warning sign needs an id (follow-up questions link to it)",
+                                  f"shared_warning_signs[{i}].id"))
+        elif sign.id in sign_ids:
+            errors.append(Problem(shared_where, f"duplicate warning sign id {sign.id!r}", f"shared_warning_signs[{i}].id"))
+        else:
+            sign_ids.add(sign.id)
+    seen_defs: set[str] = set()
+    for i, d in enumerate(shared.outcome_analytics.responder_definitions):
+        if d.id in seen_defs:
+            errors.append(Problem(shared_where, f"duplicate responder definition id {d.id!r}",
+                                  f"outcome_analytics.responder_definitions[{i}].id"))
+        seen_defs.add(d.id)
+    points = [p.days_after for p in shared.followup_schedule]
+    if not points or points[0] != 0 or points != sorted(set(points)):
+        errors.append(Problem(shared_where, "the follow-up schedule starts with a baseline (days_after 0) and "
+                                            "its points are in increasing order of days_after", "followup_schedule"))
+
+    instruments: dict[str, tuple[str, s.Instrument]] = {
+        i.id: (w, i) for k, w, i in all_items if k == "instruments" and isinstance(i, s.Instrument)}
+    urls: dict[str, str] = {}
+    for iid, (where, ins) in instruments.items():
+        own = {it.id for it in ins.items}
+        for j, inc in enumerate(ins.includes):
+            if inc == iid or inc not in instruments:
+                errors.append(Problem(where, f"includes {inc!r}, which is not another instrument; instruments: "
+                                             f"{', '.join(sorted(instruments))}", f"includes[{j}]"))
+                continue
+            other = instruments[inc][1]
+            if other.includes:
+                errors.append(Problem(where, f"{inc!r} includes other instruments itself; includes go one level deep",
+                                      f"includes[{j}]"))
+            clash = own & {it.id for it in other.items}
+            if clash:
+                errors.append(Problem(where, f"item id(s) {', '.join(sorted(clash))} also in included {inc!r}",
+                                      f"includes[{j}]"))
+        for j, it in enumerate(ins.items):
+            if it.warning_sign is not None and it.warning_sign not in sign_ids:
+                errors.append(Problem(where, f"unknown warning sign {it.warning_sign!r}; shared warning signs: "
+                                             f"{', '.join(sorted(sign_ids))}", f"items[{j}].warning_sign"))
+            values = [c.value for c in it.choices]
+            if len(set(values)) != len(values):
+                errors.append(Problem(where, "choice values must be unique", f"items[{j}].choices"))
+        if ins.measure == "nrs":
+            odd = sorted(own - set(s.PAIN_SITES))
+            if odd:
+                errors.append(Problem(where, f"a pain NRS instrument's items are pain sites ({', '.join(s.PAIN_SITES)}); "
+                                             f"not: {', '.join(odd)}", "items"))
+        if ins.fhir is not None:
+            mapped = {link for it in ins.items for link in it.fhir_link_ids}
+            for j, link in enumerate(ins.fhir.item_from_request):
+                if link in mapped:
+                    errors.append(Problem(where, f"linkId {link!r} is mapped to an item and also left to the request",
+                                          f"fhir.item_from_request[{j}]"))
+            for j, url in enumerate(ins.fhir.questionnaires):
+                if url in urls:
+                    errors.append(Problem(where, f"questionnaire {url!r} is also mapped by {urls[url]!r}",
+                                          f"fhir.questionnaires[{j}]"))
+                urls[url] = iid
+
+    for kind, where, item in all_items:
+        if kind != "procedures" or not isinstance(item, s.Procedure):
+            continue
+        fu = item.followup
+        nrs_items: set[str] = set()
+        for j, iid in enumerate(fu.instruments):
+            if iid not in instruments:
+                errors.append(Problem(where, f"unknown instrument {iid!r}; instruments: {', '.join(sorted(instruments))}",
+                                      f"followup.instruments[{j}]"))
+            elif instruments[iid][1].measure == "nrs":
+                nrs_items |= {it.id for it in instruments[iid][1].items}
+        if all(i in instruments for i in fu.instruments):
+            for path, site in (("followup.primary_pain.default", fu.primary_pain.default),
+                               ("followup.primary_pain.cervical", fu.primary_pain.cervical)):
+                if site not in (None, "worst") and site not in nrs_items:
+                    errors.append(Problem(where, f"primary pain site {site!r} is not an item of a pain NRS instrument "
+                                                 "in followup.instruments", path))
+        if fu.schedule != "inherit":
+            days = [p.days_after for p in fu.schedule]
+            labels = [p.label for p in fu.schedule]
+            if days != sorted(set(days)) or len(set(labels)) != len(labels):
+                errors.append(Problem(where, "schedule points need unique labels and increasing days_after",
+                                      "followup.schedule"))

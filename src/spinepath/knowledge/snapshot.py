@@ -32,6 +32,7 @@ class Knowledge:
     procedures: Mapping[str, s.Procedure]
     red_flags: Mapping[str, s.RedFlag]
     policies: Mapping[str, s.Policy]
+    instruments: Mapping[str, s.Instrument]
     facts: Mapping[str, FactDef]
     origin: Mapping[str, str]
     default_policy: str
@@ -53,9 +54,9 @@ class Knowledge:
         return self.policies[pid]
 
     def items(self) -> dict[str, s.Editorial]:
-        """All editorial items by id (conditions, procedures, red flags, policies)."""
+        """All editorial items by id (conditions, procedures, red flags, policies, instruments)."""
         out: dict[str, s.Editorial] = {}
-        for group in (self.conditions, self.procedures, self.red_flags, self.policies):
+        for group in (self.conditions, self.procedures, self.red_flags, self.policies, self.instruments):
             out.update(group)
         return out
 
@@ -112,6 +113,7 @@ def build_knowledge(parsed: dict[str, Any], today: date | None = None) -> Knowle
         procedures=MappingProxyType(groups["procedures"]),
         red_flags=MappingProxyType(groups["red_flags"]),
         policies=MappingProxyType(groups["policies"]),
+        instruments=MappingProxyType(groups["instruments"]),
         facts=MappingProxyType(facts),
         origin=MappingProxyType(origin),
         default_policy=default,

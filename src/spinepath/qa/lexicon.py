@@ -23,6 +23,7 @@ from pydantic import Field, StringConstraints, ValidationError
 
 from spinepath.errors import ContentError, Problem
 from spinepath.knowledge import schema as s
+from spinepath.knowledge.loader import load_yaml
 
 LEXICON_FILE = "lexicon.yaml"
 
@@ -189,7 +190,7 @@ def parse_lexicon(text: str, where: str = f"content/{LEXICON_FILE}") -> Lexicon:
     from spinepath.knowledge.loader import validation_problems
 
     try:
-        data = yaml.safe_load(text)
+        data = load_yaml(text)
     except yaml.YAMLError as e:
         raise ContentError(f"{where} is not valid YAML: {e}", field=LEXICON_FILE) from None
     try:

@@ -21,18 +21,22 @@ import secrets
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from spinepath import assess, load_knowledge
 from spinepath.errors import InputError
+from spinepath.outcomes.schedules import schedule_pairs
 from spinepath.settings import Settings
 from spinepath.store import models as m
 from spinepath.store import repo
 from spinepath.store.db import make_engine, make_sessionmaker
 from spinepath.store.migrate import upgrade
+
+if TYPE_CHECKING:
+    from spinepath.knowledge.snapshot import Knowledge
 
 DEMO_SEED = 20260101
 CASE_AGE_DAYS = 120  # the cases (and their assessments) are this old
@@ -142,7 +146,7 @@ def build_demo(settings: Settings, patients: int, seed: int = DEMO_SEED,
     today = today or dt.date.today()
     assessed_on = today - dt.timedelta(days=CASE_AGE_DAYS)
     kb = load_knowledge(settings.content_dir, use_env=False)
-    schedule = [(p.label, p.days_after) for p in kb.shared.followup_schedule]
+    schedule = {pid: schedule_pairs(kb, pid) for pid in kb.procedures}  # each procedure's own schedule
     rng = random.Random(f"spinepath-demo:{seed}")
 
     # Plan first (pure computation), so that the first patient -- the one the patient user
@@ -167,7 +171,7 @@ def build_demo(settings: Settings, patients: int, seed: int = DEMO_SEED,
         staff = repo.Actor(users["clinician"].id, users["clinician"].username, "clinician", client="demo")
         for i, (case, result, procedures) in enumerate(plans):
             with S() as s, s.begin():
-                _add_patient(s, i, case, result, procedures, schedule, staff, users, today, rng)
+                _add_patient(s, i, case, result, procedures, schedule, staff, users, today, rng, kb)
             if progress is not None:
                 progress(i + 1, len(plans))
         return credentials
@@ -176,8 +180,8 @@ def build_demo(settings: Settings, patients: int, seed: int = DEMO_SEED,
 
 
 def _add_patient(s: Session, i: int, case: dict[str, Any], result: dict[str, Any], procedures: list[_Procedure],
-                 schedule: list[tuple[str, int]], staff: repo.Actor, users: dict[str, m.User], today: dt.date,
-                 rng: random.Random) -> None:
+                 schedule: dict[str, list[tuple[str, int]]], staff: repo.Actor, users: dict[str, m.User],
+                 today: dt.date, rng: random.Random, kb: Knowledge) -> None:
     age = case.get("age")
     dob = (today - dt.timedelta(days=int(age) * 365 + rng.randint(0, 364))) if age is not None else None
     patient = repo.create_patient(s, staff, name=f"Demo Patient {i + 1:03d}", date_of_birth=dob,
@@ -197,7 +201,7 @@ def _add_patient(s: Session, i: int, case: dict[str, Any], result: dict[str, Any
     now = m.utcnow()
     for proc in procedures:
         _row, points = repo.record_procedure(
-            s, staff, patient.id, proc.procedure_id, proc.performed_on, schedule, level=proc.level,
+            s, staff, patient.id, proc.procedure_id, proc.performed_on, schedule[proc.procedure_id], level=proc.level,
             side=proc.side, operator="Demo Clinician", complications=proc.complications)
         s.flush()  # the schedule rows first: responses refer to them
         if not baseline:
@@ -206,7 +210,9 @@ def _add_patient(s: Session, i: int, case: dict[str, Any], result: dict[str, Any
             if point.due_on > today or (point.label != "baseline" and rng.random() > ANSWER_RATE):
                 continue
             days = (point.due_on - proc.performed_on).days
-            resp = repo.submit_followup(s, answerer, patient.id, "nrs", _nrs_at(baseline, proc, days, rng),
-                                        schedule_id=point.id)
+            answers: dict[str, Any] = {**_nrs_at(baseline, proc, days, rng), "fever": False, "new_weakness": False}
+            if i == 0 and point.label == "2 weeks":
+                answers["fever"] = True  # the demo's one warning sign: an alert for the care team
             submitted = dt.datetime.combine(point.due_on, dt.time(10, rng.randint(0, 59)), tzinfo=dt.UTC)
-            resp.submitted_at = min(submitted, now)
+            repo.record_response(s, answerer, kb, patient.id, "nrs", answers, point.id, via="demo",
+                                 submitted_at=min(submitted, now))

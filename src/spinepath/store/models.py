@@ -136,6 +136,30 @@ class FollowupResponse(Base):
     answers: Mapped[dict[str, Any]] = mapped_column(Json)
     submitted_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     submitted_by: Mapped[str] = mapped_column(String(80))
+    #: The scored response (spinepath.outcomes.instruments.Score), stored with the answers so that
+    #: analytics never re-score; null only for rows written before scoring existed.
+    score: Mapped[dict[str, Any] | None] = mapped_column(Json, nullable=True)
+    #: A warning sign was reported: true, false (asked, all no), or null (not asked).
+    warning: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
+    via: Mapped[str] = mapped_column(String(10), default="api")  # api | fhir | cli
+
+
+class FollowupAlert(Base):
+    """An urgent alert for the care team: a follow-up answer reported a warning sign. Listed until
+    a clinician acknowledges it; acknowledging records who and when (never deleted)."""
+
+    __tablename__ = "followup_alerts"
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    patient_id: Mapped[str] = mapped_column(ForeignKey("patients.id"), index=True)
+    response_id: Mapped[str] = mapped_column(ForeignKey("followup_responses.id"), index=True)
+    sign: Mapped[str] = mapped_column(String(40))            # the question answered yes (item id)
+    warning_sign: Mapped[str] = mapped_column(String(80))    # shared warning sign id in content
+    urgency: Mapped[str] = mapped_column(String(20))         # emergency | call_today | ...
+    raised_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    acknowledged_by: Mapped[str | None] = mapped_column(String(80), nullable=True)
+    acknowledged_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    note: Mapped[str | None] = mapped_column(Text, nullable=True)
+    __table_args__ = (Index("ix_followup_alerts_open", "acknowledged_at", "raised_at"),)
 
 
 class ContentRevision(Base):

@@ -38,6 +38,7 @@ from spinepath.api.schemas import (
 from spinepath.api.security import Principal
 from spinepath.case.validate import parse_case
 from spinepath.errors import PolicyError
+from spinepath.outcomes.schedules import schedule_pairs
 from spinepath.rules.engine import assess
 from spinepath.store import models as m
 from spinepath.store import repo
@@ -215,7 +216,7 @@ def record_procedure(patient_id: PatientId, body: ProcedureIn, who: Clinician, r
     if body.procedure not in kb.procedures:
         raise RequestInvalid(f"unknown procedure {body.procedure!r}; use an id from GET /content "
                              f"(kind procedure), e.g. {next(iter(kb.procedures))}", field="body.procedure")
-    schedule = [(p.label, p.days_after) for p in kb.shared.followup_schedule]
+    schedule = schedule_pairs(kb, body.procedure)  # the procedure's own schedule, or the shared default
     with svc.sessions() as s, s.begin():
         _patient(s, who, patient_id)
         proc, _points = repo.record_procedure(
@@ -252,19 +253,13 @@ def get_procedure(procedure_id: ProcedureId, who: PatientData, request: Request,
 @router.post("/patients/{patient_id}/followups", status_code=201, response_model=FollowupOut)
 def submit_followup(patient_id: PatientId, body: FollowupIn, who: PatientData, request: Request,
                     svc: SvcDep) -> FollowupOut:
-    """Submit follow-up answers (clinician; a patient: for themselves). Answering a schedule
-    point marks it completed."""
-    with svc.sessions() as s, s.begin():
-        _patient(s, who, patient_id)
-        if body.schedule_id is not None:
-            point = s.get(m.FollowupSchedule, body.schedule_id)
-            if point is None or point.patient_id != patient_id:
-                raise RequestInvalid(f"no follow-up time point {body.schedule_id!r} for this patient",
-                                     field="body.schedule_id")
-        resp = repo.submit_followup(s, actor(who, request), patient_id, body.instrument, dict(body.answers),
-                                    body.schedule_id)
-        s.flush()
-        return FollowupOut.model_validate(resp)
+    """Submit follow-up answers (clinician; a patient: for themselves). The answers are checked
+    against the instrument (and the procedure's follow-up instruments) and scored; a bad answer is
+    a 422 naming it and writes nothing. Answering a schedule point marks it completed; a reported
+    warning sign raises an urgent alert (GET /alerts)."""
+    from spinepath.api.routes.followup import store_answers
+
+    return store_answers(svc, who, request, patient_id, body.instrument, dict(body.answers), body.schedule_id)
 
 
 @router.get("/patients/{patient_id}/followups", response_model=list[FollowupOut])
