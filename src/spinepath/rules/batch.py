@@ -1,9 +1,14 @@
 """Population screening: the same plan, rendered as one DuckDB query.
 
-Nothing here restates a clinical rule. Base facts come from their specs' ``sql()``, derived
-facts and every criterion from the criterion text via sqlglot, and the status CASE mirrors
+Nothing here restates a clinical rule. Base facts come from their specs (scalar facts from
+``sql()``, list facts from the same condition objects, see :class:`_ListFacts`), derived facts
+and every criterion from the criterion text via sqlglot, and the status CASE mirrors
 :func:`spinepath.rules.status.decide` step by step. A test checks that screening and per-case
 ``assess`` agree on thousands of generated cases.
+
+The query is one streaming pipeline: every layer only adds columns to the case row (no
+unnesting, grouping or joins), so DuckDB reads, evaluates and writes in parallel, and the
+results keep the input's row order.
 
 The connection is passed in: this module builds SQL and runs it on whatever DuckDB
 connection the caller owns.
@@ -33,8 +38,10 @@ from spinepath.case.spec import (
     MonthsSinceLatest,
     _sql_case_path,
     _sql_lit,
+    _sql_path,
     cond_sql,
 )
+from spinepath.rules.assessment import STATUS_ORDER
 from spinepath.rules.plan import Plan, ProcedurePlan, Rule
 
 # ------------------------------------------------------------------ DuckDB type of a case
@@ -70,11 +77,13 @@ def _q(name: str) -> str:
 
 
 def _any_true(cols: list[str]) -> str:
-    return "(" + " OR ".join(f"coalesce({c}, FALSE)" for c in cols) + ")" if cols else "FALSE"
+    """Some column is TRUE (three-valued OR is TRUE exactly then)."""
+    return f"coalesce({' OR '.join(cols)}, FALSE)" if cols else "FALSE"
 
 
 def _any_false(cols: list[str]) -> str:
-    return "(" + " OR ".join(f"coalesce(NOT {c}, FALSE)" for c in cols) + ")" if cols else "FALSE"
+    """Some column is FALSE (three-valued AND is FALSE exactly then)."""
+    return f"(NOT coalesce({' AND '.join(cols)}, TRUE))" if cols else "FALSE"
 
 
 def _any_null(cols: list[str]) -> str:
@@ -82,7 +91,23 @@ def _any_null(cols: list[str]) -> str:
 
 
 def _all_true(cols: list[str]) -> str:
-    return "(" + " AND ".join(f"coalesce({c}, FALSE)" for c in cols) + ")" if cols else "TRUE"
+    return f"coalesce({' AND '.join(cols)}, FALSE)" if cols else "TRUE"
+
+
+_URGENCY_RANK = {"emergency": 100, "urgent": 80, "soon": 40}
+
+
+def _enum(values: list[str] | tuple[str, ...]) -> str:
+    """An ENUM type literal. Results are written as ENUMs: the Parquet writer then emits the
+    dictionary directly instead of hashing millions of strings (read back, they are strings)."""
+    return "ENUM(" + ", ".join(_sql_lit(v) for v in values) + ")"
+
+
+_STATUS = _enum(STATUS_ORDER)
+
+
+def _st(status: str) -> str:
+    return f"'{status}'::{_STATUS}"
 
 
 def _col(r: Rule) -> str:
@@ -109,21 +134,132 @@ def status_sql(pp: ProcedurePlan, deferred: str, unscreened: str = "FALSE",
     )
     return (
         "CASE "
-        f"WHEN {deferred} THEN 'deferred' "
-        f"WHEN {applies} = FALSE THEN 'not_indicated' "
-        f"WHEN {applies} IS NULL THEN 'insufficient_information' "
-        f"WHEN {_any_true(c(pp.exclusions))} OR {_any_false(c(pp.indications))} THEN 'not_indicated' "
-        f"WHEN {_any_true(c(pp.absolute))} THEN 'contraindicated' "
-        f"WHEN {_any_null(c(pp.indications))} THEN 'insufficient_information' "
-        f"WHEN {_any_false(c(pp.prerequisites))} OR {repeat_unmet} THEN 'not_yet' "
-        f"WHEN {_any_null(c(pp.prerequisites))} THEN 'insufficient_information' "
-        f"WHEN {recommended_ok} THEN 'recommended' "
-        "ELSE 'consider' END"
+        f"WHEN {deferred} THEN {_st('deferred')} "
+        f"WHEN {applies} = FALSE THEN {_st('not_indicated')} "
+        f"WHEN {applies} IS NULL THEN {_st('insufficient_information')} "
+        f"WHEN {_any_true(c(pp.exclusions))} OR {_any_false(c(pp.indications))} THEN {_st('not_indicated')} "
+        f"WHEN {_any_true(c(pp.absolute))} THEN {_st('contraindicated')} "
+        f"WHEN {_any_null(c(pp.indications))} THEN {_st('insufficient_information')} "
+        f"WHEN {_any_false(c(pp.prerequisites))} OR {repeat_unmet} THEN {_st('not_yet')} "
+        f"WHEN {_any_null(c(pp.prerequisites))} THEN {_st('insufficient_information')} "
+        f"WHEN {recommended_ok} THEN {_st('recommended')} "
+        f"ELSE {_st('consider')} END"
     )
 
 
+ListSpec = Agg | LatestValue | MonthsSinceLatest
+
+#: Three-valued condition results packed per UBIGINT mask, two bits each (1 = true, 2 = unknown).
+_SLOTS_PER_MASK = 32
+
+
+class _ListFacts:
+    """The facts read from one of the case's lists, computed per row with DuckDB list functions.
+
+    Every element condition the list's facts test is evaluated in a single pass over the list:
+    each element yields a 2-bit code per condition (1 = true, 2 = unknown, 0 = false) packed
+    into unsigned integers, and ``list_bit_or`` over the elements answers "does some element
+    match" and "is some element unknown" for every condition at once. Counts, extremes and
+    the latest date are list aggregates over a lambda. Per row, without unnesting and joining
+    back (which cost more than the evaluation itself: one hash aggregate and one join per list).
+    """
+
+    def __init__(self, lst: str, alias: str, params: Any) -> None:
+        self.lst = _sql_case_path(lst)
+        self.alias = alias
+        self.params = params
+        self.slots: dict[str, int] = {}
+        self.layer1: dict[str, str] = {}  # column -> expression over the case row
+        self.layer2: dict[str, str] = {}  # column -> expression that may read layer 1
+        self.latest: dict[tuple[str | None, str], str] = {}  # (condition, date field) -> column
+
+    def pred(self, where: Cond | None) -> str | None:
+        # Case values a condition compares with are read from columns of their own: a lambda
+        # that captures a plain column is far cheaper than one that captures an expression.
+        return None if where is None else cond_sql(where, self.params, var="x", case_path=_cp)
+
+    def _slot(self, pred: str) -> int:
+        return self.slots.setdefault(pred, len(self.slots))
+
+    def _bits(self, pred: str) -> str:
+        k = self._slot(pred)
+        return f"({_q(f'{self.alias}:m{k // _SLOTS_PER_MASK}')} >> {2 * (k % _SLOTS_PER_MASK)})"
+
+    def some_true(self, pred: str | None) -> str:
+        """Some element meets ``pred`` (every element, when there is no condition)."""
+        return f"(len({self.lst}) > 0)" if pred is None else f"({self._bits(pred)} & 1 = 1)"
+
+    def exists(self, pred: str) -> str:
+        """Three-valued "some element meets ``pred``": the two bits 0 = false, 2 = unknown,
+        1 or 3 = true; NULL when the list is absent."""
+        return f"(nullif({self._bits(pred)} & 3, 2) > 0)"
+
+    def column(self, key: str, expr: str, layer: int = 1, when: str | None = None) -> str:
+        """A helper column, NULL unless ``when`` (default: the list has elements). Its lambdas
+        then run only on those rows: DuckDB evaluates a CASE branch on its selected rows."""
+        name = f"{self.alias}:{key}"
+        when = when or f"len({self.lst}) > 0"
+        (self.layer1 if layer == 1 else self.layer2)[name] = f"CASE WHEN {when} THEN {expr} END"
+        return _q(name)
+
+    def matching(self, pred: str | None, then: str) -> str:
+        """Lambda over the list: ``then`` for elements meeting ``pred``, else NULL."""
+        body = then if pred is None else f"CASE WHEN coalesce({pred}, FALSE) THEN {then} END"
+        return f"list_transform({self.lst}, lambda x: {body})"
+
+    def masks(self) -> dict[str, str]:
+        codes = [f"(coalesce(({p})::UBIGINT, 2::UBIGINT) << {2 * (k % _SLOTS_PER_MASK)})"
+                 for p, k in self.slots.items()]
+        out = {}
+        for m in range(0, len(codes), _SLOTS_PER_MASK):
+            body = " | ".join(codes[m:m + _SLOTS_PER_MASK])
+            # an empty list matches nothing (0); an absent one stays NULL
+            out[f"{self.alias}:m{m // _SLOTS_PER_MASK}"] = (
+                f"CASE WHEN len({self.lst}) = 0 THEN 0::UBIGINT "
+                f"ELSE list_bit_or(list_transform({self.lst}, lambda x: {body})) END")
+        return out
+
+    def fact(self, sp: ListSpec, name: str, now: date) -> str:
+        """The final SQL of one fact; three-valued semantics as in :mod:`spinepath.case.spec`."""
+        lst, pred = self.lst, self.pred(sp.where)
+        if isinstance(sp, Agg):
+            if sp.fn == "exists":
+                return f"(len({lst}) > 0)" if pred is None else self.exists(pred)
+            if sp.fn == "count":
+                if pred is None:
+                    return f"len({lst})"
+                n = self.column("n:" + name, f"len(list_filter({lst}, lambda x: coalesce({pred}, FALSE)))")
+                return f"CASE WHEN {lst} IS NULL THEN NULL ELSE coalesce({n}, 0) END"
+            assert sp.value is not None
+            agg = self.column("v:" + name, f"list_{sp.fn}({self.matching(pred, _sql_path('x', sp.value))})")
+            return (f"CASE WHEN {lst} IS NULL THEN NULL WHEN NOT {self.some_true(pred)} "
+                    f"THEN {_sql_lit(sp.empty)} ELSE {agg} END")
+        date_ = _sql_path("x", sp.date_field)
+        hit = "TRUE" if pred is None else f"coalesce({pred}, FALSE)"
+        key = (pred, sp.date_field)
+        if key not in self.latest:
+            self.latest[key] = self.column(f"latest{len(self.latest)}", f"list_max({self.matching(pred, date_)})")
+        latest = self.latest[key]
+        # no latest date: absent list, nothing matches, or no match is dated
+        unknown = f"{latest} IS NULL OR {self.some_true(f'({hit} AND {date_} IS NULL)')}"
+        if isinstance(sp, MonthsSinceLatest):
+            return (f"CASE WHEN {unknown} THEN NULL ELSE date_diff('day', {latest}, "
+                    f"DATE '{now.isoformat()}') / {DAYS_PER_MONTH} END")
+        # LatestValue: the values on the latest matching date must agree and be known
+        at_latest = f"{hit} AND {date_} = {latest}"
+        vals = self.column("v:" + name, f"list_transform(list_filter({lst}, lambda x: {at_latest}), "
+                                        f"lambda x: {_sql_path('x', sp.value)})",
+                           layer=2, when=f"{latest} IS NOT NULL")
+        return (f"CASE WHEN {unknown} THEN NULL WHEN list_count({vals}) < len({vals}) THEN NULL "
+                f"WHEN list_min({vals}) = list_max({vals}) THEN list_min({vals}) END")
+
+
+def _cp(path: str) -> str:
+    return _q("cp:" + path)
+
+
 def _case_paths(c: Cond | None) -> set[str]:
-    """Case values a list condition reads; only these ride along in the unnested rows."""
+    """Case values a list condition compares with (see :func:`_cp`)."""
     if c is None:
         return set()
     if isinstance(c, Cmp) and isinstance(c.other, CasePath):
@@ -135,99 +271,34 @@ def _case_paths(c: Cond | None) -> set[str]:
     return set()
 
 
-def _agg_parts(sp: Agg, name: str, hit: str, pred: str, alias: str, lst_sql: str,
-               aggs: list[str], final: dict[str, str]) -> None:
-    col, ncol = _q("g:" + name), _q("n:" + name)
-    if sp.fn == "exists":
-        aggs.append(f"CASE WHEN bool_or({hit}) THEN TRUE WHEN bool_or(({pred}) IS NULL) THEN NULL "
-                    f"ELSE FALSE END AS {col}")
-        # an empty list has no group row (FALSE); a group's NULL means unknown and stays NULL
-        final[name] = (f"CASE WHEN {lst_sql} IS NULL THEN NULL WHEN len({lst_sql}) = 0 THEN FALSE "
-                       f"ELSE {alias}.{col} END")
-    elif sp.fn == "count":
-        aggs.append(f"count(*) FILTER (WHERE {hit}) AS {col}")
-        final[name] = f"CASE WHEN {lst_sql} IS NULL THEN NULL ELSE coalesce({alias}.{col}, 0) END"
-    else:
-        assert sp.value is not None
-        val = "x" if sp.value == "@" else f"struct_extract(x, '{sp.value}')"
-        aggs.append(f"{sp.fn}({val}) FILTER (WHERE {hit}) AS {col}")
-        aggs.append(f"count(*) FILTER (WHERE {hit}) AS {ncol}")
-        final[name] = (f"CASE WHEN {lst_sql} IS NULL THEN NULL WHEN coalesce({alias}.{ncol}, 0) = 0 "
-                       f"THEN {_sql_lit(sp.empty)} ELSE {alias}.{col} END")
-
-
-def _cp(path: str) -> str:
-    return _q("cp:" + path)
-
-
-ListSpec = Agg | LatestValue | MonthsSinceLatest
-
-
 def facts_sql(plan: Plan, source: str, now: date) -> tuple[list[str], str]:
-    """The base-fact layer: (CTEs, SELECT of case_id and every base fact).
+    """The base-fact layer: (CTEs, SELECT of case_id and every base fact), reading ``source``.
 
-    ``source`` must have a stable ``__rid`` column. Aggregates over a case's lists run as one
-    UNNEST ... GROUP BY pass per list (DuckDB's hash aggregation beats per-row list lambdas by
-    2-3x here) and are joined back on ``__rid``; three-valued semantics are those of
-    :class:`spinepath.case.spec.Agg`.
+    Scalar facts come from their specs' ``sql()``; list facts from :class:`_ListFacts`, with
+    the three-valued semantics of :class:`spinepath.case.spec.Agg` and friends. The CTEs
+    only add columns row by row, so DuckDB runs them as one pipeline.
     """
-    params = plan.params
-    by_list: dict[str, list[tuple[str, ListSpec]]] = {}
+    lists: dict[str, _ListFacts] = {}
+    final: dict[str, str] = {}
+    layer0: dict[str, str] = {}
     for name, spec in plan.base:
         if isinstance(spec, (Agg, LatestValue, MonthsSinceLatest)):
-            by_list.setdefault(spec.list, []).append((name, spec))
-    ctes: list[str] = []
-    joins: list[str] = []
-    final: dict[str, str] = {}
-    for i, (lst, facts) in enumerate(sorted(by_list.items())):
-        alias = f"g{i}"
-        paths = sorted(set().union(*(_case_paths(sp.where) for _, sp in facts)))
-        extra = "".join(f", {_sql_case_path(p)} AS {_cp(p)}" for p in paths)
-        lst_sql = _sql_case_path(lst)
-        aggs: list[str] = []
-        windows: dict[tuple[str, str], str] = {}  # (condition SQL, date field) -> latest-date column
-        for name, sp in facts:
-            pred = cond_sql(sp.where, params, case_path=_cp) if sp.where is not None else "TRUE"
-            hit = f"coalesce({pred}, FALSE)"
-            col, ncol = _q("g:" + name), _q("n:" + name)
-            if isinstance(sp, Agg):
-                _agg_parts(sp, name, hit, pred, alias, lst_sql, aggs, final)
-                continue
-            date = f"struct_extract(x, '{sp.date_field}')"
-            undated = _q("u:" + name)
-            aggs.append(f"count(*) FILTER (WHERE {hit}) AS {ncol}")
-            aggs.append(f"bool_or({hit} AND {date} IS NULL) AS {undated}")
-            unknown = (f"{lst_sql} IS NULL OR coalesce({alias}.{ncol}, 0) = 0 "
-                       f"OR coalesce({alias}.{undated}, FALSE)")
-            if isinstance(sp, MonthsSinceLatest):
-                aggs.append(f"max({date}) FILTER (WHERE {hit}) AS {col}")
-                final[name] = (f"CASE WHEN {unknown} THEN NULL ELSE date_diff('day', {alias}.{col}, "
-                               f"DATE '{now.isoformat()}') / {DAYS_PER_MONTH} END")
-                continue
-            # LatestValue: values at the latest matching date must agree, else unknown
-            latest = windows.setdefault((pred, sp.date_field), _q(f"w:{len(windows)}"))
-            at_latest = f"{hit} AND {date} = {latest}"
-            val = f"struct_extract(x, '{sp.value}')"
-            vmin, vmax, vnull = _q("lo:" + name), _q("hi:" + name), _q("vn:" + name)
-            aggs.append(f"min({val}) FILTER (WHERE {at_latest}) AS {vmin}")
-            aggs.append(f"max({val}) FILTER (WHERE {at_latest}) AS {vmax}")
-            aggs.append(f"bool_or({at_latest} AND {val} IS NULL) AS {vnull}")
-            final[name] = (f"CASE WHEN {unknown} OR coalesce({alias}.{vnull}, FALSE) THEN NULL "
-                           f"WHEN {alias}.{vmin} = {alias}.{vmax} THEN {alias}.{vmin} ELSE NULL END")
-        win = "".join(
-            f", max(CASE WHEN coalesce({pred}, FALSE) THEN struct_extract(x, '{field}') END) "
-            f"OVER (PARTITION BY __rid) AS {w}" for (pred, field), w in windows.items())
-        inner = f"SELECT __rid, unnest({lst_sql}) AS x{extra} FROM src"
-        if windows:
-            inner = f"SELECT *{win} FROM ({inner})"
-        ctes.append(f"{alias} AS (SELECT __rid, {', '.join(aggs)} FROM ({inner}) GROUP BY __rid)")
-        joins.append(f"LEFT JOIN {alias} ON {alias}.__rid = src.__rid")
-    cols = []
-    for name, spec in plan.base:
-        expr = final[name] if name in final else spec.sql(params, now)  # type: ignore[union-attr]
-        cols.append(f"{expr} AS {_q(name)}")
-    select = "SELECT src.\"id\" AS case_id,\n  " + ",\n  ".join(cols) + f"\nFROM src {' '.join(joins)}"
-    return ctes, select
+            layer0.update({"cp:" + p: _sql_case_path(p) for p in sorted(_case_paths(spec.where))})
+            lf = lists.setdefault(spec.list, _ListFacts(spec.list, f"l{len(lists)}", plan.params))
+            final[name] = lf.fact(spec, name, now)
+        else:
+            final[name] = spec.sql(plan.params, now)  # type: ignore[union-attr]
+    layer1 = {k: v for lf in lists.values() for k, v in {**lf.masks(), **lf.layer1}.items()}
+    layer2 = {k: v for lf in lists.values() for k, v in lf.layer2.items()}
+    ctes = []
+    last = source
+    for i, layer in enumerate((layer0, layer1, layer2)):
+        if layer:
+            cols = ", ".join(f"{expr} AS {_q(col)}" for col, expr in layer.items())
+            ctes.append(f"lists{i} AS (SELECT *, {cols} FROM {last})")
+            last = f"lists{i}"
+    facts = ",\n  ".join(f"{final[name]} AS {_q(name)}" for name, _ in plan.base)
+    return ctes, f"SELECT \"id\" AS case_id,\n  {facts}\nFROM {last}"
 
 
 def screening_plan(plan: Plan) -> Plan:
@@ -254,15 +325,13 @@ def screening_plan(plan: Plan) -> Plan:
     )
 
 
-def screening_sql(plan: Plan, source: str, now: date, key: str = "file_row_number") -> str:
-    """One query: case rows from ``source`` -> case_id, red_flags (list of ids), one status column per procedure.
-
-    ``key`` is a column of ``source`` that numbers its rows stably across scans.
-    """
+def screening_sql(plan: Plan, source: str, now: date) -> str:
+    """One query: case rows from ``source`` -> case_id, red_flags (list of ids), one status column
+    per procedure, in the input's row order."""
     plan = screening_plan(plan)
     params = plan.params
     ctes, base_select = facts_sql(plan, "src", now)
-    layers = [f"src AS (SELECT *, {key} AS __rid FROM {source})", *ctes, f"facts0 AS ({base_select})"]
+    layers = [f"src AS (SELECT * FROM {source})", *ctes, f"facts0 AS ({base_select})"]
     # derived facts: one layer per dependency depth so each may read the previous ones
     depth: dict[str, int] = {}
     for name, expr in plan.derived:
@@ -287,26 +356,34 @@ def screening_sql(plan: Plan, source: str, now: date, key: str = "file_row_numbe
     rule_cols = ",\n  ".join(f"{text} AS {name}" for text, name in distinct.items())
     layers.append(f"rules AS (SELECT case_id,\n  {rule_cols}\nFROM {last})")
     fired = {rfp.flag.id: _any_true([col(f) for f in rfp.features]) for rfp in plan.red_flags}
-    flag_cols = ", ".join(f"{expr} AS {_q('rf:' + fid)}" for fid, expr in fired.items())
-    layers.append(f"flags AS (SELECT *, {flag_cols} FROM rules)")
-    defer_all = [_q("rf:" + rfp.flag.id) for rfp in plan.red_flags
-                 if rfp.flag.urgency in ("emergency", "urgent") or rfp.flag.defers == "all_elective"]
-    selects = ["case_id"]
-    ids = [rfp.flag.id for rfp in plan.red_flags]
-    order = sorted(plan.red_flags, key=lambda r: (-{"emergency": 100, "urgent": 80, "soon": 40}[r.flag.urgency], r.flag.id))
-    rf_list = ", ".join(f"CASE WHEN {_q('rf:' + r.flag.id)} THEN '{r.flag.id}' END" for r in order)
-    selects.append(f"list_filter([{rf_list}], lambda x: x IS NOT NULL) AS red_flags" if ids else "[]::VARCHAR[] AS red_flags")
+    flag_cols = "".join(f", {expr} AS {_q('rf:' + fid)}" for fid, expr in fired.items())
+    layers.append(f"flags AS (SELECT *{flag_cols} FROM rules)")
     all_flags = [rfp for rfp in plan.red_flags
                  if rfp.flag.urgency in ("emergency", "urgent") or rfp.flag.defers == "all_elective"]
+    # Most procedures share the same deferring flags: each distinct gate is one column.
+    gates: dict[str, str] = {}
+    status_exprs = []
     for pp in plan.procedures:
         some_flags = [rfp for rfp in plan.red_flags
                       if isinstance(rfp.flag.defers, list) and pp.proc.id in rfp.flag.defers
                       and rfp not in all_flags]
-        deferred = _any_true([*defer_all, *(_q("rf:" + r.flag.id) for r in some_flags)])
+        relevant = [*all_flags, *some_flags]
+        deferred = gates.setdefault(_any_true([_q("rf:" + r.flag.id) for r in relevant]), _q(f"d:{len(gates)}"))
         # reached only when no relevant flag fired: any unknown feature means "not screened"
-        unscreened = _any_null([col(f) for rfp in [*all_flags, *some_flags] for f in rfp.features])
-        selects.append(f"{status_sql(pp, deferred, unscreened, col)} AS {_q(pp.proc.id)}")
-    return "WITH " + ",\n".join(layers) + "\nSELECT " + ",\n  ".join(selects) + " FROM flags"
+        unscreened = gates.setdefault(_any_null([col(f) for rfp in relevant for f in rfp.features]),
+                                      _q(f"d:{len(gates)}"))
+        status_exprs.append(f"{status_sql(pp, deferred, unscreened, col)} AS {_q(pp.proc.id)}")
+    gate_cols = "".join(f", {expr} AS {name}" for expr, name in gates.items())
+    layers.append(f"gates AS (SELECT *{gate_cols} FROM flags)")
+    order = sorted(plan.red_flags, key=lambda r: (-_URGENCY_RANK[r.flag.urgency], r.flag.id))
+    flag_type = _enum([r.flag.id for r in order])
+    rf_list = ", ".join(f"CASE WHEN {_q('rf:' + r.flag.id)} THEN {_sql_lit(r.flag.id)}::{flag_type} END" for r in order)
+    # most cases have no red flag: build the list only for those that do
+    any_flag = _any_true([_q("rf:" + r.flag.id) for r in order])
+    red_flags = (f"CASE WHEN {any_flag} THEN list_filter([{rf_list}], lambda x: x IS NOT NULL) "
+                 f"ELSE []::{flag_type}[] END" if order else "[]::VARCHAR[]")
+    selects = ["case_id", f"{red_flags} AS red_flags", *status_exprs]
+    return "WITH " + ",\n".join(layers) + "\nSELECT " + ",\n  ".join(selects) + " FROM gates"
 
 
 # ------------------------------------------------------------------ running it
@@ -332,13 +409,7 @@ def screen_to_file(
     """
     import threading
 
-    if fmt == "parquet":
-        sql = screening_sql(plan, f"read_parquet('{path}', file_row_number=true)", now)
-    else:
-        # JSON has no stable row number: number the rows once into a temporary table.
-        con.execute(f"CREATE OR REPLACE TEMP TABLE spinepath_cases AS "
-                    f"SELECT *, row_number() OVER () AS spinepath_rn FROM {read_source_sql(path, fmt)}")
-        sql = screening_sql(plan, "spinepath_cases", now, key="spinepath_rn")
+    sql = screening_sql(plan, read_source_sql(path, fmt), now)
     copy = f"COPY ({sql}) TO '{out}' (FORMAT parquet)"
     if progress is None:
         con.execute(copy)
