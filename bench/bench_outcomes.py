@@ -100,7 +100,7 @@ def main() -> None:
     if not args.no_peer:
         t0 = time.perf_counter()
         peer = outcomes_peer.compute(data, settings.analytics.responder_definitions,
-                                     settings.analytics.relief_margin_points)
+                                     settings.analytics.relief_margin_points, settings.onset_days())
         peer_seconds = time.perf_counter() - t0
         agreement = outcomes_peer.compare(peer, report)
         result["peer"] = {"name": "pandas + lifelines", "seconds": round(peer_seconds, 3),

@@ -3,15 +3,15 @@
 A straightforward, honest implementation of what an analyst would write: read the four Parquet
 tables with pandas, merge, compute the responder flags with vectorised column arithmetic,
 ``groupby`` per breakdown for completeness, responders, complications and repeats, and one
-lifelines ``KaplanMeierFitter`` per group for duration of relief. Same rules as spinepath (see
-spinepath.outcomes.analytics.sql), written independently; the benchmark checks that both give the
-same figures.
+lifelines ``KaplanMeierFitter`` per group for duration of relief. Same rules as spinepath (the
+contract in spinepath.outcomes.dataset, including each procedure's relief onset: follow-ups before it
+never end relief), written independently; the benchmark checks that both give the same figures.
 """
 
 from __future__ import annotations
 
 import warnings
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -39,7 +39,9 @@ def _groups(ep: pd.DataFrame, members: pd.DataFrame) -> Iterator[tuple[str, pd.D
         yield f"predictor:{name}", pd.concat([m, without], ignore_index=True), "value"
 
 
-def compute(data_dir: Path, definitions: Sequence[Any], margin: float) -> dict[str, Any]:
+def compute(data_dir: Path, definitions: Sequence[Any], margin: float,
+            onsets: Mapping[str, int] | None = None) -> dict[str, Any]:
+    """Every figure, keyed by group. ``onsets``: procedure id -> relief onset day (others: 0)."""
     ep = pd.read_parquet(data_dir / "episodes.parquet")
     fu = pd.read_parquet(data_dir / "followups.parquet")
     co = pd.read_parquet(data_dir / "complications.parquet")
@@ -78,16 +80,21 @@ def compute(data_dir: Path, definitions: Sequence[Any], margin: float) -> dict[s
         flag_cols += [f"ev{i}", f"rs{i}"]
     f["answered"] = f["completed"].astype(int)
 
-    # duration of relief, per episode
+    # duration of relief, per episode: judged on scored follow-ups on or after the procedure's onset day
+    onset = ep.set_index("episode_id")["procedure"].map(dict(onsets or {})).fillna(0).rename("onset")
     obs = f[post & f["nrs"].notna() & (f["b_nrs"] >= margin)]
+    scored = obs.groupby("episode_id").size().rename("scored")
+    obs = obs.merge(onset, left_on="episode_id", right_index=True, how="left")
+    obs = obs[obs["days"] >= obs["onset"]]
     end = obs[obs["b_nrs"] - obs["nrs"] < margin].groupby("episode_id")["days"].min().rename("end_day")
     last = obs.groupby("episode_id")["days"].max().rename("last_day")
     rel = ep[["episode_id"]].merge(base[["b_nrs"]], left_on="episode_id", right_index=True, how="left")
-    rel = rel.merge(end, left_on="episode_id", right_index=True, how="left").merge(
-        last, left_on="episode_id", right_index=True, how="left")
+    for part in (scored, end, last):
+        rel = rel.merge(part, left_on="episode_id", right_index=True, how="left")
     rel["status"] = np.select(
-        [rel["b_nrs"].isna(), rel["b_nrs"] < margin, rel["last_day"].isna(), rel["end_day"].notna()],
-        ["no_baseline", "baseline_below_margin", "no_followup", "event"], "censored")
+        [rel["b_nrs"].isna(), rel["b_nrs"] < margin, rel["scored"].isna(), rel["last_day"].isna(),
+         rel["end_day"].notna()],
+        ["no_baseline", "baseline_below_margin", "no_followup", "only_before_onset", "event"], "censored")
     rel["time"] = rel["end_day"].fillna(rel["last_day"])
 
     # repeats: days to the same patient's next episode of the same procedure
@@ -141,7 +148,8 @@ def compute(data_dir: Path, definitions: Sequence[Any], margin: float) -> dict[s
                 out["km"][(proc, dim, value)] = {float(t): float(s) for t, s in sf.items() if t > 0}
             out["relief"][(proc, dim, value)] = (
                 int(len(grp)), int(counts.get("no_baseline", 0)), int(counts.get("baseline_below_margin", 0)),
-                int(counts.get("no_followup", 0)), int(counts.get("event", 0)), int(counts.get("censored", 0)),
+                int(counts.get("no_followup", 0)), int(counts.get("only_before_onset", 0)),
+                int(counts.get("event", 0)), int(counts.get("censored", 0)),
                 None if median is None or np.isinf(median) else float(median),
                 None if lo is None or np.isinf(lo) else lo, None if hi is None or np.isinf(hi) else hi)
     return out
@@ -165,10 +173,11 @@ def compare(peer: dict[str, Any], report: Any) -> dict[str, Any]:
         checks["repeats"].append(got == want)
     for r in report.relief:
         got = peer["relief"].get((r.procedure, r.dimension, r.value))
-        want = (r.episodes, r.no_baseline, r.baseline_below_margin, r.no_followup, r.events, r.censored)
-        ok = got is not None and got[:6] == want
+        want = (r.episodes, r.no_baseline, r.baseline_below_margin, r.no_followup, r.only_before_onset, r.events,
+                r.censored)
+        ok = got is not None and got[:7] == want
         # medians: equal unless the curve sits exactly on 0.5 (lifelines' exp(log) rounding decides those)
-        if ok and got[6] != r.median_days:
+        if ok and got[7] != r.median_days:
             ok = any(abs(k.survival - 0.5) < 1e-9 for k in report.km
                      if (k.procedure, k.dimension, k.value) == (r.procedure, r.dimension, r.value))
         checks["relief"].append(ok)

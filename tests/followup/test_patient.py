@@ -119,3 +119,51 @@ def test_procedures_without_repeat_criteria_leave_it_to_the_clinician(kb: Knowle
     assert out.primary_site == "face" and out.repeat.verdict == "no_rule"
     month = next(p for p in out.points if p.label == "1 month")
     assert month.bni == 1 and month.bni_band and month.bni_band.startswith("I-III")
+
+
+# Not relieved at 2 weeks, relieved at 1 and 3 months, not relieved at 6 months (baseline 8; margin 2).
+SLOW_START = {"2 weeks": 7, "1 month": 3, "3 months": 4, "6 months": 7}
+
+
+def _slow(kb: Knowledge, procedure: str, site: str, answered: tuple[str, ...] = tuple(SLOW_START)) -> Episode:
+    answers = {"baseline": {"nrs": {site: 8}}} | {k: {"nrs": {site: v}} for k, v in SLOW_START.items() if k in answered}
+    return episode(kb, procedure, dt.date(2025, 1, 10), answers)
+
+
+def test_rf_not_yet_relieved_at_two_weeks_has_not_ended_relief(kb: Knowledge) -> None:
+    """Facet RF relief develops over 2-3 weeks (content onset: day 21): the 2-week answer does not end
+    relief; it ends at 6 months, after lasting at least 3 months."""
+    assert kb.procedures["rf-facet-lumbar"].followup.relief_onset_days == 21
+    out = patient_outcomes(kb, "pt", [_slow(kb, "rf-facet-lumbar", "back")], TODAY, "us-medicare").episodes[0]
+    by = {p.label: p for p in out.points}
+    assert by["2 weeks"].relieved is False and by["2 weeks"].responders["nrs_2pt"] is False  # still reported
+    assert out.relief.state == "ended" and out.relief.ended_at == "6 months" and out.relief.onset_days == 21
+    assert out.relief.months == pytest.approx(3.0) and out.relief.months_before == pytest.approx(6.0)
+    assert "ended by 6 months" in out.relief.text
+    # 62.5 % relief that lasted between 3 and 6 months: whether it reached 6 months cannot be told
+    assert out.repeat.verdict == "not_enough_followup"
+    assert next(c for c in out.repeat.criteria if c.id == "previous_rf_duration").result == "unknown"
+
+
+def test_esi_not_relieved_at_two_weeks_has_ended_relief(kb: Knowledge) -> None:
+    """An epidural steroid works within about 10 days (content onset: day 10), so 14 >= 10 and the same
+    answers end relief at 2 weeks."""
+    assert kb.procedures["esi-transforaminal"].followup.relief_onset_days == 10
+    out = patient_outcomes(kb, "pt", [_slow(kb, "esi-transforaminal", "leg")], TODAY).episodes[0]
+    assert out.relief.state == "ended" and out.relief.ended_at == "2 weeks" and out.relief.onset_days == 10
+    assert out.relief.months == 0.0 and out.relief.months_before == pytest.approx(0.5)
+    assert out.relief.text.startswith("no relief at 2 weeks")
+
+
+def test_answers_only_before_the_onset_leave_relief_unknown(kb: Knowledge) -> None:
+    out = patient_outcomes(kb, "pt", [_slow(kb, "rf-facet-lumbar", "back", ("2 weeks",))], TODAY,
+                           "us-medicare").episodes[0]
+    assert out.relief.state == "unknown" and "day 21" in out.relief.text and out.relief.months is None
+    assert out.relief.peak_pct == pytest.approx(12.5)  # the answer is still shown
+    assert out.repeat.verdict == "not_enough_followup" and out.repeat.relief_pct is None
+
+
+def test_baseline_below_the_margin_cannot_measure_relief(kb: Knowledge) -> None:
+    ep = episode(kb, "esi-caudal", dt.date(2026, 1, 5), {"baseline": {"nrs": {"leg": 1}}, "2 weeks": {"nrs": {"leg": 1}}})
+    relief = patient_outcomes(kb, "pt", [ep], TODAY).episodes[0].relief
+    assert relief.state == "unknown" and "below the 2-point margin" in relief.text

@@ -13,7 +13,7 @@ from typing import Any
 from spinepath.knowledge.snapshot import Knowledge
 from spinepath.outcomes.analytics import SparkEngine, compute_report, settings_from_knowledge
 from spinepath.outcomes.analytics.engines import to_spark_sql
-from tests.outcomes.support import NOW, duck_report
+from tests.outcomes.support import NOW, duck_report, onset_dataset
 
 
 def test_spark_and_duckdb_give_identical_figures(kb: Knowledge, cohort_dir: Path, spark: Any) -> None:
@@ -30,6 +30,20 @@ def test_spark_and_duckdb_give_identical_figures(kb: Knowledge, cohort_dir: Path
     assert {r.dimension for r in duck.relief} >= {"procedure", "site", "level", "side"}
     assert any(d.startswith("predictor:") for d in {r.dimension for r in duck.relief})
     assert sparked.figures() == duck.figures()
+
+
+def test_spark_applies_relief_onsets_like_duckdb(kb: Knowledge, spark: Any) -> None:
+    """The hand-worked onset fixture (test_relief_rules.py): the onset CASE written from content runs
+    the same on Spark — lumbar facet RF relief ends at 182 days, transforaminal ESI at 14."""
+    settings = settings_from_knowledge(kb)
+    engine = SparkEngine(spark, onset_dataset())
+    try:
+        sparked = compute_report(engine, settings, now=NOW)
+    finally:
+        engine.close()
+    ends = {(k.procedure, k.days) for k in sparked.km if k.dimension == "procedure" and k.events}
+    assert ends == {("rf-facet-lumbar", 182.0), ("esi-transforaminal", 14.0)}
+    assert sparked.figures() == duck_report(onset_dataset(), settings).figures()
 
 
 def test_quantiles_use_sparks_exact_percentile() -> None:

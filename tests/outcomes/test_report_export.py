@@ -49,7 +49,7 @@ def test_html_numbers_are_the_models(html: str, report: OutcomesReport) -> None:
         rr = v.relief[(p, "procedure", "all")]
         assert (f"<td class=\"l\">{name}</td><td>{count(rr.episodes)}</td><td>{count(rr.no_baseline)}</td>"
                 f"<td>{count(rr.baseline_below_margin)}</td><td>{count(rr.no_followup)}</td>"
-                f"<td>{count(rr.included)}</td><td>{count(rr.events)}</td><td>{count(rr.censored)}</td>") in text
+                f"<td>{count(rr.only_before_onset)}</td><td>{count(rr.included)}</td><td>{count(rr.events)}</td><td>{count(rr.censored)}</td>") in text
         cx = v.complications[(p, "procedure", "all")]
         assert f"<td>{count(cx.with_complication)}</td><td>{pct(cx.rate, 2)}</td><td>{ci(cx.ci_low, cx.ci_high)}</td>" in text
     for r in (r for r in report.responders if r.dimension == "procedure"):
@@ -63,7 +63,30 @@ def test_html_lists_definitions_sources_and_exclusions(html: str, report: Outcom
         for src in d.sources:
             assert src.id in html
     assert "baseline below margin" in html and "no follow-up" in html and "censored" in html
+    assert "only before onset" in html
     assert report.disclaimer and str(escape(report.disclaimer[:60])) in html
+
+
+def test_html_lists_each_procedures_relief_onset_with_its_source(html: str, report: OutcomesReport,
+                                                                 kb: Knowledge) -> None:
+    """One row per procedure in the report: the onset the knowledge base states, with its sources, or 0
+    and 'not stated'; the citation of each onset source is in the references."""
+    section = re.sub(r"\s+", " ", html.split('id="relief-onset"', 1)[1].split("</table>", 1)[0])
+    onsets = {o.procedure: o for o in report.methods.relief_onsets}
+    assert set(onsets) == set(report.procedure_names)
+    for pid, o in onsets.items():
+        fu = kb.procedures[pid].followup
+        assert (o.days, o.stated) == (fu.onset_days, fu.relief_onset_days is not None)
+        row = section.split(f'<td class="l">{escape(report.procedure_names[pid])}</td>', 1)[1].split("</tr>", 1)[0]
+        assert row.startswith(f"<td>{o.days} d</td>"), row
+        if o.stated:
+            for src in fu.relief_onset_sources:
+                assert f"{src.id} [{src.tag}]" in row and str(escape(src.locator or "")) in row
+                assert str(escape(kb.sources[src.id].citation[:40])) in html
+        else:
+            assert "not stated" in row
+    # the cohort holds procedures with and without a stated onset
+    assert {o.days for o in onsets.values()} >= {0, 10, 21} and not all(o.stated for o in onsets.values())
 
 
 def test_terminal_tables(report: OutcomesReport) -> None:
@@ -73,6 +96,11 @@ def test_terminal_tables(report: OutcomesReport) -> None:
     whole = next(r for r in report.relief if r.dimension == "procedure")
     assert report.procedure_names[whole.procedure] in text
     assert f"{whole.included:,}" in text and "Duration of relief" in text and "Breakdowns by" in text
+    # each procedure's relief row starts with its onset day
+    for o in report.methods.relief_onsets:
+        name = report.procedure_names[o.procedure]
+        line = next(ln.strip() for ln in text.splitlines() if ln.strip().startswith(name) and " day " in ln)
+        assert line[len(name):].split()[:2] == ["day", str(o.days)], line
 
 
 def test_parquet_and_csv_round_trip(report: OutcomesReport, tmp_path: Path) -> None:

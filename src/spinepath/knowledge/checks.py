@@ -2,9 +2,11 @@
 
 Errors (the snapshot is refused): duplicate ids, dangling source ids, malformed codes, a hard
 rule (one that can make an option contraindicated or not indicated) resting only on [NV]
-sources, criteria with unknown fact names or disallowed syntax, constant criteria (they can
-never change and so are unreachable or always-on), unknown cross-references, policy profiles
-that do not set exactly the declared parameters, and non-approved items without a review note.
+sources, a procedure's relief onset (it decides when the analytics find that relief ended)
+resting only on [NV] sources or falling after its last follow-up, criteria with unknown fact
+names or disallowed syntax, constant criteria (they can never change and so are unreachable or
+always-on), unknown cross-references, policy profiles that do not set exactly the declared
+parameters, and non-approved items without a review note.
 Warnings: approved items past their review date.
 """
 
@@ -167,6 +169,14 @@ def run_checks(
                             "option contraindicated or not indicated needs a [V] or [S] source (or move "
                             "it to contraindications.relative, predictors or prerequisites)",
                             f"{path}.sources"))
+            if item.followup.relief_onset_days is not None:
+                # The onset decides when the outcome analytics may find that relief ended: a rule.
+                tags = {effective_tag(r, sources) for r in item.followup.relief_onset_sources}
+                if tags <= {"NV", None}:
+                    errors.append(Problem(
+                        where, "followup.relief_onset_days rests only on [NV] sources; it decides when relief can "
+                               "be found to have ended, so it needs a [V] or [S] source (or leave it unset: relief "
+                               "is then judged from the first follow-up)", "followup.relief_onset_sources"))
             if item.repeat:
                 check_expr(where, "repeat.when", item.repeat.when)
             for j, t in enumerate(item.treats):
@@ -308,3 +318,8 @@ def check_followup(parsed: dict[str, Any], shared_where: str, shared: s.Shared,
             if days != sorted(set(days)) or len(set(labels)) != len(labels):
                 errors.append(Problem(where, "schedule points need unique labels and increasing days_after",
                                       "followup.schedule"))
+        schedule = fu.schedule if fu.schedule != "inherit" else shared.followup_schedule
+        last = max((p.days_after for p in schedule), default=0)
+        if fu.relief_onset_days is not None and fu.relief_onset_days > last:
+            errors.append(Problem(where, f"relief_onset_days {fu.relief_onset_days} is after the last follow-up "
+                                         f"(day {last}), so relief could never be judged", "followup.relief_onset_days"))

@@ -252,6 +252,18 @@ class ProcedureFollowup(Strict):
     schedule_sources: list[SourceRef] = Field(default_factory=list, description="Required for an own schedule")
     primary_pain: PrimaryPain
     instruments: list[Id] = Field(min_length=1, description="Instrument ids (content/instruments)")
+    relief_onset_days: int | None = Field(
+        default=None, ge=0, le=365,
+        description="Days after the procedure by which its relief is expected to have developed; follow-ups "
+                    "scheduled before this day do not decide that relief ended (unset: judged from the first "
+                    "follow-up, as 0). Needs relief_onset_sources")
+    relief_onset_sources: list[SourceRef] = Field(default_factory=list,
+                                                  description="Required when relief_onset_days is set")
+
+    @property
+    def onset_days(self) -> int:
+        """The relief onset the analytics apply: the content's value, or 0 (the first follow-up)."""
+        return self.relief_onset_days or 0
 
     @model_validator(mode="after")
     def _own_schedule_cited(self) -> ProcedureFollowup:
@@ -260,6 +272,12 @@ class ProcedureFollowup(Strict):
                 raise ValueError("an own schedule needs schedule_sources (or use schedule: inherit)")
             if len(self.schedule) < 2 or self.schedule[0].days_after != 0:
                 raise ValueError("a schedule starts with a baseline point (days_after 0) and has at least one more")
+        # The onset decides when relief can be found to have ended, so it is cited like a rule.
+        if self.relief_onset_days is not None and not self.relief_onset_sources:
+            raise ValueError("relief_onset_days needs relief_onset_sources (the REFERENCE section and source key "
+                             "that state when relief develops)")
+        if self.relief_onset_days is None and self.relief_onset_sources:
+            raise ValueError("relief_onset_sources is given without relief_onset_days")
         return self
 
 
@@ -534,9 +552,23 @@ class ResponderDefinition(Strict):
 
 
 class OutcomeAnalytics(Strict):
-    """How outcome analytics read follow-up data. Relief ends at the first follow-up whose primary
-    pain score is back within ``relief_margin_points`` of baseline (reduction < margin); an
-    episode still relieved at its last follow-up is censored there."""
+    """How outcome analytics read follow-up data (the registry report, the pandas peer and the
+    per-patient view apply the same rules; :mod:`spinepath.outcomes.dataset` is the contract).
+
+    Responders: a follow-up responds to a definition when its reduction from baseline reaches
+    every threshold the definition gives.
+
+    Duration of relief is judged on completed post-procedure follow-ups with a primary pain score,
+    from each procedure's relief onset (``followup.relief_onset_days``; 0 when the content states
+    none). Some procedures take time to work (facet RF over 2-3 weeks, an epidural steroid within
+    about 10 days), so a follow-up scheduled before the onset day is not used to decide that relief
+    ended — it still counts for the responder rate at its own time point and for completeness.
+    Relief ends at the first completed follow-up on or after the onset day whose reduction from
+    baseline is below ``relief_margin_points`` (pain back within the margin of baseline); an
+    episode still relieved at its last completed follow-up is censored there. Excluded, and
+    counted by reason: no baseline pain score; a baseline below the margin (a reduction of the
+    margin is impossible, so relief cannot be measured); no completed follow-up with a pain score
+    after the procedure; such follow-ups only before the onset day."""
 
     responder_definitions: list[ResponderDefinition] = Field(min_length=1)
     relief_margin_points: float = Field(gt=0, le=10)

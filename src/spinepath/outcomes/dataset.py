@@ -13,6 +13,29 @@ Tables (Parquet files of the same names in a dataset directory):
   baseline row has ``days`` 0; its scores are the reference for responders and relief.
 ``complications`` — zero or more rows per episode.
 ``predictors`` — long form (episode, name, value) so any recorded predictor can be a grouping.
+
+How every consumer reads these tables (content ``shared.outcome_analytics`` gives the responder
+definitions and the relief margin; each procedure's ``followup.relief_onset_days`` its relief
+onset, 0 where the content states none):
+
+- *Baseline*: the completed ``days`` 0 row. *Follow-ups*: completed rows with ``days`` > 0;
+  ``days`` is the scheduled day, so every figure is by time point.
+- *Responder* at a time point: the reduction from baseline reaches every threshold of the
+  definition. Evaluable only when answered with the measure present at baseline and at the time
+  point (and, for a percent threshold, a baseline above 0). Every follow-up counts here and for
+  completeness, whatever the relief onset.
+- *Duration of relief* (primary pain NRS): follow-ups scheduled before the procedure's relief
+  onset day are not used to decide that relief ended — relief takes time to develop after some
+  procedures (facet RF over 2-3 weeks; an epidural steroid within about 10 days), so pain not yet
+  relieved then is not an end of relief. Relief ends at the first completed follow-up with a pain
+  score ON OR AFTER the onset day whose reduction from baseline is below the margin (the event
+  time is that follow-up's day); an episode still relieved at its last completed follow-up with a
+  pain score is censored there.
+- Excluded from duration of relief, each counted under its reason: ``no_baseline`` (no baseline
+  pain score); ``baseline_below_margin`` (baseline below the margin: a reduction of the margin is
+  impossible, so relief cannot be measured); ``no_followup`` (no completed follow-up with a pain
+  score after the procedure); ``only_before_onset`` (such follow-ups, but all before the onset
+  day).
 """
 
 from __future__ import annotations

@@ -10,15 +10,21 @@ Definitions (all from content):
 - *Responder* at a time point, per ``shared.outcome_analytics.responder_definitions``: every
   threshold a definition gives is reached. Unknown (null) when a score or the baseline is
   missing, or a percent threshold meets a zero baseline.
-- *Relief* ends at the first follow-up whose primary pain reduction is smaller than
-  ``relief_margin_points`` (pain back within the margin of baseline); while it has not ended the
-  episode is *relieved so far*, for as long as its latest relieved follow-up.
+- *Relief* is judged as the registry analytics judge it (contract:
+  :mod:`spinepath.outcomes.dataset`), from the procedure's relief onset
+  (``followup.relief_onset_days``, 0 when content states none): a follow-up due before the onset
+  day never ends relief, because relief may not have developed yet (facet RF over 2-3 weeks). It
+  ends at the first answered follow-up on or after the onset day whose primary pain reduction is
+  smaller than ``relief_margin_points`` (pain back within the margin of baseline); while it has not
+  ended the episode is *relieved so far*, for as long as its latest relieved follow-up. Unknown
+  without a baseline, with a baseline below the margin (a reduction that large is impossible) or
+  before a follow-up on or after the onset day is answered.
 - *Repeat*: the procedure's own ``repeat.criteria`` (content, with the policy's parameters) are
   evaluated by the rules engine on the patient's procedures, each carrying the relief this
   follow-up documents: relief % = the largest primary-pain reduction seen at a follow-up, relief
   months = how long relief lasted (or, while it lasts, has lasted so far — a duration not yet
-  known is unknown unless it already reaches the threshold). Anything unknown gives "not enough
-  follow-up yet", never a yes.
+  known is unknown unless it already reaches the threshold); both unknown while relief cannot be
+  judged. Anything unknown gives "not enough follow-up yet", never a yes.
 """
 
 from __future__ import annotations
@@ -113,6 +119,8 @@ class Relief(BaseModel):
     latest_nrs: float | None = None
     peak_pct: float | None = Field(default=None, description="Largest primary-pain reduction (%) at a follow-up")
     margin_points: float
+    onset_days: int = Field(default=0, description="The procedure's relief onset: follow-ups due before this day "
+                            "do not end relief")
     text: str
 
 
@@ -250,7 +258,7 @@ def episode_outcome(kb: Knowledge, ep: Episode, today: dt.date, policy: str | No
 
     follow = [po for i, po in enumerate(out_points) if i != base_i and po.state == "answered"]
     latest = follow[-1] if follow else None
-    relief = _relief(out_points, base_i, b_nrs, margin)
+    relief = _relief(out_points, base_i, b_nrs, margin, proc.followup.onset_days if proc else 0)
     rep = repeat_check(kb, ep, relief, today, policy, earlier)
     name = proc.name if proc else ep.procedure
     return EpisodeOutcome(
@@ -260,19 +268,29 @@ def episode_outcome(kb: Knowledge, ep: Episode, today: dt.date, policy: str | No
         relief=relief, repeat=rep), relief
 
 
-def _relief(points: list[PointOutcome], base_i: int | None, baseline: float | None, margin: float) -> Relief:
+def _relief(points: list[PointOutcome], base_i: int | None, baseline: float | None, margin: float,
+            onset: int = 0) -> Relief:
     scored = [p for i, p in enumerate(points) if i != base_i and p.nrs is not None and p.nrs_change is not None]
     latest_nrs = scored[-1].nrs if scored else None
     pcts = [p.nrs_change.pct for p in scored if p.nrs_change and p.nrs_change.pct is not None]
     peak = max(pcts) if pcts else None
-    common = {"baseline_nrs": baseline, "latest_nrs": latest_nrs, "peak_pct": peak, "margin_points": margin}
+    common = {"baseline_nrs": baseline, "latest_nrs": latest_nrs, "peak_pct": peak, "margin_points": margin,
+              "onset_days": onset}
     if baseline is None:
         return Relief(state="unknown", text="no baseline pain score for the primary site: relief cannot be told",
                       **common)
+    if baseline + _EPS < margin:
+        return Relief(state="unknown", text=f"baseline pain {baseline:g} is below the {margin:g}-point margin: a "
+                                            f"{margin:g}-point reduction is impossible, so relief cannot be measured",
+                      **common)
     if not scored:
         return Relief(state="unknown", text="no follow-up pain score after baseline yet", **common)
+    judged = [p for p in scored if p.days >= onset]
+    if not judged:
+        return Relief(state="unknown", text=f"relief takes time to develop after this procedure and is judged from "
+                                            f"day {onset}: no follow-up pain score on or after then yet", **common)
     last_relieved: PointOutcome | None = None
-    for p in scored:
+    for p in judged:
         if not p.relieved:
             months = _months(last_relieved.days) if last_relieved else 0.0
             text = (f"relief ended by {p.label} (pain back within {margin:g} points of baseline)" if last_relieved
@@ -293,7 +311,9 @@ def _months(days: int) -> float:
 
 
 def _prior(ep: Episode, relief: Relief, months: float | None) -> dict[str, Any]:
-    pct = None if relief.peak_pct is None else max(0.0, min(100.0, relief.peak_pct))
+    # Relief that cannot be judged yet (e.g. every answer is before the procedure's onset day) has no
+    # relief % for the repeat rules: unknown, never a "no".
+    pct = None if relief.peak_pct is None or relief.state == "unknown" else max(0.0, min(100.0, relief.peak_pct))
     return {"procedure": ep.procedure, "date": ep.performed_on.isoformat(), "level": ep.level,
             "side": ep.side, "relief_pct": pct, "relief_months": None if months is None else min(600.0, months)}
 

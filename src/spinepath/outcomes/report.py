@@ -126,7 +126,8 @@ class View:
         """Each cited source once, in order of first use."""
         seen: dict[str, str] = {}
         refs = [src for d in self.report.definitions for src in d.sources] + list(
-            self.report.methods.relief_margin_sources)
+            self.report.methods.relief_margin_sources) + [
+            src for o in self.report.methods.relief_onsets for src in o.sources]
         for src in refs:
             if src.citation and src.id not in seen:
                 seen[src.id] = src.citation
@@ -188,6 +189,7 @@ def print_report(console: Console, report: OutcomesReport) -> None:
                   f"{s.complications:,} complications")
     for note in report.notes:
         console.print(f"[yellow]note[/yellow]: {note}")
+    onsets = {o.procedure: o.days for o in report.methods.relief_onsets}
 
     t = _table("Follow-up completeness (answered / scheduled)", [("procedure", "left"), ("time point", "left"),
                                                                   ("answered", "right"), ("rate", "right"),
@@ -213,14 +215,15 @@ def print_report(console: Console, report: OutcomesReport) -> None:
     console.print(t)
 
     t = _table(f"Duration of relief (ends when pain is back within {report.methods.relief_margin_points:g} points of "
-               "baseline; Kaplan-Meier)", [("procedure", "left"), ("episodes", "right"), ("included", "right"),
-                                           ("ended", "right"), ("censored", "right"), ("excluded", "right"),
-                                           ("median", "right"), ("95% CI", "right")])
+               "baseline, judged from each procedure's relief onset day; Kaplan-Meier)",
+               [("procedure", "left"), ("onset", "right"), ("episodes", "right"), ("included", "right"),
+                ("ended", "right"), ("censored", "right"), ("excluded", "right"), ("median", "right"),
+                ("95% CI", "right")])
     for p in v.procedures:
         rr = v.relief.get((p, "procedure", "all"))
         if rr:
-            excluded = f"{rr.no_baseline + rr.baseline_below_margin + rr.no_followup:,}"
-            t.add_row(name(p), f"{rr.episodes:,}", f"{rr.included:,}", f"{rr.events:,}", f"{rr.censored:,}",
+            excluded = f"{rr.no_baseline + rr.baseline_below_margin + rr.no_followup + rr.only_before_onset:,}"
+            t.add_row(name(p), f"day {onsets.get(p, 0)}", f"{rr.episodes:,}", f"{rr.included:,}", f"{rr.events:,}", f"{rr.censored:,}",
                       excluded, days(rr.median_days), days_ci(rr.median_ci_low, rr.median_ci_high))
     console.print(t)
 

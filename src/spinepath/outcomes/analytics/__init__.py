@@ -7,9 +7,14 @@ on Spark (:mod:`.engines`); :mod:`.compute` turns the engine's counts into the t
 (:mod:`.model`), with Wilson intervals (:mod:`.stats`) and the Kaplan-Meier estimate (:mod:`.km`).
 """
 
-from spinepath.outcomes.analytics.compute import ReportSettings, compute_report, settings_from_knowledge
+from spinepath.outcomes.analytics.compute import (
+           ReliefOnset,
+           ReportSettings,
+           compute_report,
+           settings_from_knowledge,
+)
 from spinepath.outcomes.analytics.engines import DuckDBEngine, SparkEngine, local_spark_session
 from spinepath.outcomes.analytics.model import OutcomesReport
 
-__all__ = ["DuckDBEngine", "OutcomesReport", "ReportSettings", "SparkEngine", "compute_report",
+__all__ = ["DuckDBEngine", "OutcomesReport", "ReliefOnset", "ReportSettings", "SparkEngine", "compute_report",
            "local_spark_session", "settings_from_knowledge"]

@@ -25,6 +25,7 @@ from spinepath.outcomes.analytics.model import (
     DefinitionOut,
     KMRow,
     Methods,
+    OnsetOut,
     OutcomesReport,
     ReliefRow,
     RepeatRow,
@@ -39,8 +40,18 @@ Group = tuple[str, str, str]
 
 
 @dataclass(frozen=True)
+class ReliefOnset:
+    """A procedure's relief onset as content states it (``followup.relief_onset_days``)."""
+
+    days: int
+    sources: tuple[SourceRef, ...]
+
+
+@dataclass(frozen=True)
 class ReportSettings:
-    """What the analytics take from the knowledge base (see :func:`settings_from_knowledge`)."""
+    """What the analytics take from the knowledge base (see :func:`settings_from_knowledge`).
+    ``relief_onsets``: the procedures whose content states a relief onset; any other procedure's
+    relief is judged from its first follow-up (onset 0)."""
 
     analytics: OutcomeAnalytics
     citations: Mapping[str, str] = field(default_factory=dict)
@@ -48,11 +59,23 @@ class ReportSettings:
     disclaimer: str = ""
     title: str = "Outcomes report"
     procedure_names: Mapping[str, str] = field(default_factory=dict)
+    relief_onsets: Mapping[str, ReliefOnset] = field(default_factory=dict)
+
+    def onset_days(self) -> dict[str, int]:
+        """Procedure id -> relief onset day, for the procedures whose content states one."""
+        return {pid: o.days for pid, o in self.relief_onsets.items()}
+
+
+def relief_onsets(kb: Knowledge) -> dict[str, ReliefOnset]:
+    """Every procedure whose follow-up content states a relief onset, with its sources."""
+    return {p.id: ReliefOnset(p.followup.relief_onset_days, tuple(p.followup.relief_onset_sources))
+            for p in kb.procedures.values() if p.followup.relief_onset_days is not None}
 
 
 def settings_from_knowledge(kb: Knowledge, title: str = "Outcomes report") -> ReportSettings:
     return ReportSettings(kb.shared.outcome_analytics, {s.id: s.citation for s in kb.sources.values()},
-                          kb.hash, kb.shared.disclaimer, title, {p.id: p.name for p in kb.procedures.values()})
+                          kb.hash, kb.shared.disclaimer, title, {p.id: p.name for p in kb.procedures.values()},
+                          relief_onsets(kb))
 
 
 def _notes(refs: Sequence[SourceRef], citations: Mapping[str, str]) -> list[SourceNote]:
@@ -68,11 +91,15 @@ def _rules(margin: float) -> list[str]:
         "Evaluable: the follow-up was answered and the measure is present at baseline and at the time point; for "
         "a percent threshold the baseline must be above 0 (percent change is undefined at 0). Answered but not "
         "evaluable is reported as such, never counted as a non-response.",
-        f"Relief ends at the first answered follow-up after the procedure whose pain score is less than {m} "
-        f"points below baseline; an episode still relieved at its last answered follow-up is censored there.",
+        "Relief onset: some procedures take time to work, so relief is judged from each procedure's onset day "
+        "(listed with its source; 0, the first follow-up, where the knowledge base states none). A follow-up "
+        "scheduled before that day is not used to decide that relief ended; it still counts for the responder "
+        "rate at its time point and for completeness.",
+        f"Relief ends at the first answered follow-up on or after the onset day whose pain score is less than "
+        f"{m} points below baseline; an episode still relieved at its last answered follow-up is censored there.",
         f"Excluded from duration of relief, and counted: no baseline pain score; a baseline below {m} (a "
         f"{m}-point reduction is impossible, so relief cannot be measured); no answered follow-up with a pain "
-        "score after the procedure.",
+        "score after the procedure; such follow-ups only before the onset day.",
         "Duration of relief is the Kaplan-Meier product-limit estimate; its 95% interval is Greenwood's "
         "exponential (log-log) form; the median is the first follow-up time at which the estimate is at or "
         "below 50% (not reached when it stays above). Times are the scheduled follow-up days, so relief is "
@@ -109,7 +136,7 @@ def compute_report(engine: Engine, settings: ReportSettings, *, now: datetime | 
     step("checking the dataset")
     predictors = _predictors(engine.rows(AnalyticsSql.predictors_query()))
     names = [p.name for p in predictors]
-    sql = AnalyticsSql(definitions, oa.relief_margin_points, predictors)
+    sql = AnalyticsSql(definitions, oa.relief_margin_points, predictors, settings.onset_days())
     for name, query in sql.relations():
         step(f"building {name}")
         engine.create(name, query)
@@ -137,22 +164,35 @@ def compute_report(engine: Engine, settings: ReportSettings, *, now: datetime | 
     def keep(rows: Sequence[Any]) -> list[Any]:
         return sorted((r for r in rows if (r.procedure, r.dimension) in recorded), key=key)
 
+    procedures = sorted({r.procedure for r in complications})
     return OutcomesReport(
         title=settings.title, engine=engine.name, generated_at=now or datetime.now(UTC),
         knowledge_hash=settings.knowledge_hash, disclaimer=settings.disclaimer,
-        procedure_names={p: settings.procedure_names.get(p, p) for p in sorted({r.procedure for r in complications})},
+        procedure_names={p: settings.procedure_names.get(p, p) for p in procedures},
         definitions=[DefinitionOut(id=d.id, label=d.label, measure=d.measure,
                                    min_reduction_points=d.min_reduction_points,
                                    min_reduction_pct=d.min_reduction_pct,
                                    sources=_notes(d.sources, settings.citations)) for d in definitions],
         methods=Methods(relief_margin_points=oa.relief_margin_points,
                         relief_margin_sources=_notes(oa.relief_margin_sources, settings.citations),
-                        rules=_rules(oa.relief_margin_points)),
+                        rules=_rules(oa.relief_margin_points),
+                        relief_onsets=_onsets(procedures, settings)),
         summary=summary, notes=notes,
         completeness=keep(completeness), responders=keep(responders), relief=keep(relief), km=keep(km),
         repeats=keep(repeats), complications=keep(complications),
         complication_types=sorted(types, key=key),
     )
+
+
+def _onsets(procedures: Sequence[str], settings: ReportSettings) -> list[OnsetOut]:
+    """The relief onset applied to each procedure in the report, stated (with sources) or not (0),
+    in the report's order of procedure names."""
+    out = []
+    for p in sorted(procedures, key=lambda p: (settings.procedure_names.get(p, p), p)):
+        o = settings.relief_onsets.get(p)
+        out.append(OnsetOut(procedure=p, days=o.days if o else 0, stated=o is not None,
+                            sources=_notes(o.sources, settings.citations) if o else []))
+    return out
 
 
 def _predictors(rows: list[tuple[Any, ...]]) -> list[Predictor]:
@@ -238,7 +278,8 @@ def _relief(status_rows: list[tuple[Any, ...]], km_rows: list[tuple[Any, ...]]
         included = c["event"] + c["censored"]
         relief.append(ReliefRow(procedure=g[0], dimension=g[1], value=g[2], episodes=sum(c.values()),
                                 no_baseline=c["no_baseline"], baseline_below_margin=c["baseline_below_margin"],
-                                no_followup=c["no_followup"], included=included, events=c["event"],
+                                no_followup=c["no_followup"], only_before_onset=c["only_before_onset"],
+                                included=included, events=c["event"],
                                 censored=c["censored"], median_days=median, median_ci_low=lo,
                                 median_ci_high=hi, last_time_days=last))
     return relief, km

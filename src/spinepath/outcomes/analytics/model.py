@@ -38,10 +38,21 @@ class DefinitionOut(_Row):
     sources: list[SourceNote]
 
 
+class OnsetOut(_Row):
+    """The relief onset applied to a procedure: follow-ups before ``days`` do not end relief.
+    ``stated`` is false (and ``days`` 0) where the knowledge base gives no onset."""
+
+    procedure: str
+    days: int
+    stated: bool
+    sources: list[SourceNote]
+
+
 class Methods(_Row):
     relief_margin_points: float
     relief_margin_sources: list[SourceNote]
     rules: list[str]
+    relief_onsets: list[OnsetOut]
 
 
 class DatasetSummary(_Row):
@@ -87,12 +98,15 @@ class ResponderRow(GroupRow):
 
 
 class ReliefRow(GroupRow):
-    """Duration of relief: who was included, why others were not, and the Kaplan-Meier median."""
+    """Duration of relief: who was included, why others were not, and the Kaplan-Meier median.
+    ``only_before_onset``: episodes whose scored follow-ups all fall before the procedure's relief
+    onset day, so relief could not yet be judged."""
 
     episodes: int
     no_baseline: int
     baseline_below_margin: int
     no_followup: int
+    only_before_onset: int
     included: int
     events: int
     censored: int

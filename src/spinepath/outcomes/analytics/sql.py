@@ -29,17 +29,21 @@ The rules (all from content, ``shared.outcome_analytics``):
   borderline case). It is evaluable only when answered, with the measure present at baseline and
   at the time point, and — for a percent threshold — a baseline above 0 (percent change is
   undefined at 0). Answered but not evaluable is reported, never counted as a non-response.
-- Relief is judged on completed post-procedure follow-ups with a pain score. It ends at the
-  first whose reduction from baseline is below the margin; an episode still relieved at its last
-  such follow-up is censored there. Episodes without a baseline score, with a baseline below the
-  margin (no reduction of that size is possible, so relief cannot be measured) or without any
-  such follow-up are excluded and counted by reason.
+- Relief is judged on completed post-procedure follow-ups with a pain score, from the episode's
+  relief onset day (its procedure's ``followup.relief_onset_days``, 0 when content states none;
+  ``ep.onset_days``, a CASE generated from content by :meth:`AnalyticsSql.onset_expr`): a
+  follow-up before that day never ends relief. Relief ends at the first follow-up on or after
+  the onset day whose reduction from baseline is below the margin; an episode still relieved at
+  its last such follow-up is censored there. Episodes without a baseline score, with a baseline
+  below the margin (no reduction of that size is possible, so relief cannot be measured), without
+  any such follow-up, or with such follow-ups only before the onset day are excluded and counted
+  by reason (see :mod:`spinepath.outcomes.dataset`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 
 from spinepath.knowledge.schema import ResponderDefinition
 
@@ -81,12 +85,20 @@ class Dimension:
 
 @dataclass(frozen=True)
 class AnalyticsSql:
-    """The SQL for one dataset: the responder definitions, the relief margin and the predictors
-    present in the data (each becomes pivoted columns ``d_p0``, ``d_p1_0``, …)."""
+    """The SQL for one dataset: the responder definitions, the relief margin, the predictors
+    present in the data (each becomes pivoted columns ``d_p0``, ``d_p1_0``, …) and each
+    procedure's relief onset in days (procedures not named: 0, judged from the first follow-up)."""
 
     definitions: Sequence[ResponderDefinition]
     margin: float
     predictors: Sequence[Predictor]
+    onsets: Mapping[str, int] = field(default_factory=dict)
+
+    def onset_expr(self, column: str) -> str:
+        """The relief onset day of the procedure in ``column``: one CASE written from content, so
+        DuckDB and Spark read the same numbers and no table has to be shipped to the engine."""
+        cases = " ".join(f"WHEN {lit(p)} THEN {int(d)}" for p, d in sorted(self.onsets.items()) if d > 0)
+        return f"CASE {column} {cases} ELSE 0 END" if cases else "0"
 
     # ------------------------------------------------------------ dimensions
 
@@ -195,7 +207,7 @@ class AnalyticsSql:
     def _ep(self) -> str:
         on = " AND ".join(f"k.{c} = e.{c}" for c in self.fine_keys)
         return ("SELECT e.episode_id, e.patient_id, e.procedure, e.performed_on, k.key_id, e.b_nrs, e.b_odi, "
-                f"e.b_bni FROM ep_raw e JOIN fine_keys k ON {on}")
+                f"e.b_bni, {self.onset_expr('e.procedure')} AS onset_days FROM ep_raw e JOIN fine_keys k ON {on}")
 
     def _flags(self) -> list[tuple[str, str]]:
         """(evaluable, responder) expressions per definition, over followups ``f`` and episodes ``b``."""
@@ -225,9 +237,13 @@ class AnalyticsSql:
                 "GROUP BY b.key_id, f.timepoint, f.days")
 
     def _relief_ep(self) -> str:
+        """Per episode with a measurable baseline: the first day relief is found over and the last
+        day it was judged (both on or after the onset day), and how many scored follow-ups it has."""
         m = num(self.margin)
+        judged = "f.days >= b.onset_days"
         return ("SELECT b.episode_id, "
-                f"min(CASE WHEN b.b_nrs - f.nrs < {m} THEN f.days END) AS end_day, max(f.days) AS last_day "
+                f"min(CASE WHEN {judged} AND b.b_nrs - f.nrs < {m} THEN f.days END) AS end_day, "
+                f"max(CASE WHEN {judged} THEN f.days END) AS last_day, count(*) AS scored "
                 "FROM followups f JOIN ep b ON b.episode_id = f.episode_id "
                 f"WHERE f.days > 0 AND f.completed AND f.nrs IS NOT NULL AND b.b_nrs >= {m} "
                 "GROUP BY b.episode_id")
@@ -235,7 +251,8 @@ class AnalyticsSql:
     def _relief_fine(self) -> str:
         m = num(self.margin)
         status = (f"CASE WHEN e.b_nrs IS NULL THEN 'no_baseline' WHEN e.b_nrs < {m} THEN 'baseline_below_margin' "
-                  "WHEN r.last_day IS NULL THEN 'no_followup' WHEN r.end_day IS NOT NULL THEN 'event' "
+                  "WHEN r.scored IS NULL THEN 'no_followup' WHEN r.last_day IS NULL THEN 'only_before_onset' "
+                  "WHEN r.end_day IS NOT NULL THEN 'event' "
                   "ELSE 'censored' END")
         time = "CASE WHEN r.end_day IS NOT NULL THEN r.end_day ELSE r.last_day END"
         return (f"SELECT e.key_id, {status} AS status, {time} AS time, count(*) AS n FROM ep e "
