@@ -15,15 +15,12 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from spinepath.cli.education import Audience
+
 if TYPE_CHECKING:
     from rich.console import Console
 
     from spinepath.qa.answer import Answer
-
-
-class Audience(StrEnum):
-    patient = "patient"
-    clinician = "clinician"
 
 
 class Retrieval(StrEnum):

@@ -80,24 +80,25 @@ def _directory(directory: Path, option: str) -> None:
         raise InputError(f"cannot create --{option} {directory}: {e.strerror or e}", field=option) from None
 
 
-def write_csv(report: OutcomesReport, directory: Path) -> list[Path]:
-    _directory(directory, "csv")
+def _write(report: OutcomesReport, directory: Path, fmt: str) -> list[Path]:
+    _directory(directory, fmt)
     paths = []
     for name, table in report_tables(report).items():
-        path = directory / f"{name}.csv"
-        pacsv.write_csv(table, path)
+        path = directory / f"{name}.{fmt}"
+        if fmt == "csv":
+            pacsv.write_csv(table, path)
+        else:
+            pq.write_table(table, path)
         paths.append(path)
     return paths
+
+
+def write_csv(report: OutcomesReport, directory: Path) -> list[Path]:
+    return _write(report, directory, "csv")
 
 
 def write_parquet(report: OutcomesReport, directory: Path) -> list[Path]:
-    _directory(directory, "parquet")
-    paths = []
-    for name, table in report_tables(report).items():
-        path = directory / f"{name}.parquet"
-        pq.write_table(table, path)
-        paths.append(path)
-    return paths
+    return _write(report, directory, "parquet")
 
 
 def read_csv_table(path: Path, name: str) -> pa.Table:
