@@ -20,6 +20,11 @@ MARK = {True: "[green]✓[/green]", False: "[red]✗[/red]", None: "[dim]?[/dim]
 URGENCY_STYLE = {"emergency": "bold red", "call_today": "yellow"}
 
 
+#: Options several commands share.
+Today = Annotated[str | None, typer.Option(help="As of this date (default: today)")]
+AsJson = Annotated[bool, typer.Option("--json", help="Machine-readable output")]
+
+
 def _ctx() -> tuple[Any, Any, Any, Any]:
     from spinepath.cli.service import _cli_actor, _consoles, _sessions, _settings
 
@@ -77,8 +82,8 @@ def _answer(text: str) -> tuple[str, Any]:
 def due_cmd(
     overdue: Annotated[bool, typer.Option("--overdue", help="Only time points whose due date has passed")] = False,
     within_days: Annotated[int, typer.Option(min=0, max=90, help="Also those due in the next N days")] = 0,
-    today: Annotated[str | None, typer.Option(help="As of this date (default: today)")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output")] = False,
+    today: Today = None,
+    as_json: AsJson = False,
 ) -> None:
     """Follow-up time points due (or overdue) and not answered, oldest first."""
     from spinepath.outcomes.schedules import instruments_for
@@ -114,7 +119,7 @@ def due_cmd(
 
 def alerts_cmd(
     show_all: Annotated[bool, typer.Option("--all", help="Include acknowledged alerts")] = False,
-    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output")] = False,
+    as_json: AsJson = False,
 ) -> None:
     """Urgent alerts from follow-up answers that reported a warning sign (until acknowledged)."""
     from spinepath.store import repo
@@ -148,7 +153,7 @@ def alerts_cmd(
 def ack_cmd(
     alert_id: Annotated[str, typer.Argument(help="The alert id (al_...)")],
     note: Annotated[str | None, typer.Option(help="What was done (kept with the alert)")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output")] = False,
+    as_json: AsJson = False,
 ) -> None:
     """Acknowledge an alert: it leaves the open list; who and when are kept."""
     from spinepath.store import repo
@@ -179,7 +184,7 @@ def submit_cmd(
     fhir: Annotated[Path | None, typer.Option("--fhir", help="A FHIR R4 QuestionnaireResponse (.json) instead")] = None,
     item: Annotated[str | None, typer.Option(help="With --fhir: our item for a pain score without a site")] = None,
     schedule_id: Annotated[str | None, typer.Option("--schedule-id", help="The time point this answers")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output")] = False,
+    as_json: AsJson = False,
 ) -> None:
     """Submit follow-up answers for a patient: --instrument with --answer ITEM=VALUE ..., or --fhir FILE."""
     from spinepath.store import models as m
@@ -232,8 +237,8 @@ def submit_cmd(
 def patient_cmd(
     patient: Annotated[str, typer.Argument(help="The patient id (pt_...)")],
     policy: Annotated[str | None, typer.Option(help="Policy profile for the repeat check (default: the site's)")] = None,
-    today: Annotated[str | None, typer.Option(help="As of this date (default: today)")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output")] = False,
+    today: Today = None,
+    as_json: AsJson = False,
 ) -> None:
     """One patient's trajectory: pain and ODI by time point, responders, relief and repeat check."""
     from spinepath.outcomes.patient import patient_outcomes
