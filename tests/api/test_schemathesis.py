@@ -20,7 +20,7 @@ from schemathesis.generation import GenerationMode
 from spinepath.api.app import create_app
 from spinepath.knowledge.snapshot import Knowledge
 from spinepath.rules.engine import assess
-from spinepath.store import repo
+from spinepath.store import followups, repo
 from tests.api.conftest import make_settings, seed_accounts
 
 
@@ -33,8 +33,8 @@ def st_app(db_url: str, kb: Knowledge, tmp_path: Path) -> Iterator[tuple[FastAPI
         case, version = repo.create_case(s, repo.SYSTEM, own, {"age": 50})
         result = assess(version.data, kb, now=dt.date(2026, 3, 1)).model_dump(mode="json")
         stored = repo.store_assessment(s, repo.SYSTEM, case, 1, result)
-        proc, _ = repo.record_procedure(s, repo.SYSTEM, own, "esi-caudal", dt.date(2026, 1, 5), [("2 weeks", 14)])
-        _resp, alerts = repo.record_response(s, repo.SYSTEM, kb, own, "nrs", {"back": 5, "fever": True})
+        proc, _ = followups.record_procedure(s, repo.SYSTEM, own, "esi-caudal", dt.date(2026, 1, 5), [("2 weeks", 14)])
+        _resp, alerts = followups.record_response(s, repo.SYSTEM, kb, own, "nrs", {"back": 5, "fever": True})
         revision = repo.create_revision(s, "lumbar-disc-herniation", "condition",
                                         kb.conditions["lumbar-disc-herniation"].model_dump(mode="json"),
                                         repo.Actor(None, "ed.itor", "editor"))

@@ -16,8 +16,8 @@ from spinepath.cli.app import app
 from spinepath.cli.followup import sparkline
 from spinepath.knowledge.snapshot import Knowledge
 from spinepath.outcomes.schedules import schedule_pairs
+from spinepath.store import followups, repo
 from spinepath.store import models as m
-from spinepath.store import repo
 from spinepath.store.db import make_engine, make_sessionmaker
 from tests.followup.conftest import external
 
@@ -30,7 +30,7 @@ def clinic(db_url: str, kb: Knowledge, tmp_path: Path) -> tuple[dict[str, str | 
     engine = make_engine(db_url)
     with make_sessionmaker(engine)() as s, s.begin():
         patient = repo.create_patient(s, repo.SYSTEM, name="Cli Patient")
-        proc, _ = repo.record_procedure(s, repo.SYSTEM, patient.id, "esi-transforaminal", dt.date(2026, 1, 5),
+        proc, _ = followups.record_procedure(s, repo.SYSTEM, patient.id, "esi-transforaminal", dt.date(2026, 1, 5),
                                         schedule_pairs(kb, "esi-transforaminal"), level="L5-S1")
         ids = patient.id, proc.id
     engine.dispose()

@@ -12,7 +12,7 @@ from spinepath.outcomes.dataset import SCHEMAS
 from spinepath.outcomes.extract import dataset_from_store
 from spinepath.outcomes.schedules import schedule_pairs
 from spinepath.rules.engine import assess
-from spinepath.store import repo
+from spinepath.store import followups, repo
 from spinepath.store.db import make_engine, make_sessionmaker
 
 CASE = {"age": 52, "pain": {"leg": {"nrs": 7, "side": "left", "below_knee": True}, "duration_weeks": 10}}
@@ -26,18 +26,18 @@ def test_dataset_from_store(db_url: str, kb: Knowledge) -> None:
         case, version = repo.create_case(s, repo.SYSTEM, p.id, CASE)
         result = assess(CASE, kb, now=dt.date(2026, 1, 2)).model_dump(mode="json")
         repo.store_assessment(s, repo.SYSTEM, case, version.version, result)
-        proc, points = repo.record_procedure(s, repo.SYSTEM, p.id, "esi-transforaminal", dt.date(2026, 1, 5),
+        proc, points = followups.record_procedure(s, repo.SYSTEM, p.id, "esi-transforaminal", dt.date(2026, 1, 5),
                                              schedule_pairs(kb, "esi-transforaminal"), level="C6-C7", side="left",
                                              complications=["vasovagal reaction"])
         s.flush()
         by = {pt.label: pt.id for pt in points}
         for label, answers in [("baseline", {"arm": 8, "neck": 5}), ("2 weeks", {"arm": 3}),
                                ("2 weeks", {"neck": 2, "fever": True})]:
-            repo.record_response(s, repo.SYSTEM, kb, p.id, "nrs", answers, by[label])
-        proc2, points2 = repo.record_procedure(s, repo.SYSTEM, p.id, "rf-trigeminal", dt.date(2026, 2, 1),
+            followups.record_response(s, repo.SYSTEM, kb, p.id, "nrs", answers, by[label])
+        proc2, points2 = followups.record_procedure(s, repo.SYSTEM, p.id, "rf-trigeminal", dt.date(2026, 2, 1),
                                                schedule_pairs(kb, "rf-trigeminal"))
         s.flush()
-        repo.record_response(s, repo.SYSTEM, kb, p.id, "bni", {"grade": "II"}, points2[2].id)
+        followups.record_response(s, repo.SYSTEM, kb, p.id, "bni", {"grade": "II"}, points2[2].id)
     later = dt.date(2031, 6, 1)  # every point is due by then
     with S() as s:
         ds = dataset_from_store(s, kb, as_of=later)

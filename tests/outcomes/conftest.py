@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 
 from spinepath.knowledge.snapshot import Knowledge
-from spinepath.outcomes.cohort import generate_cohort, load_calibration, plans_from_knowledge
+from spinepath.outcomes.calibration import load_calibration
+from spinepath.outcomes.cohort import generate_cohort, plans_from_knowledge
 from spinepath.outcomes.dataset import Dataset
 
 

@@ -15,14 +15,8 @@ from typer.testing import CliRunner
 from spinepath.cli.app import app
 from spinepath.knowledge.snapshot import Knowledge
 from spinepath.outcomes.analytics import OutcomesReport, settings_from_knowledge
-from spinepath.outcomes.cohort import (
-    Calibration,
-    ProcedurePlan,
-    draw_relief_end,
-    generate_cohort,
-    load_calibration,
-    plans_from_knowledge,
-)
+from spinepath.outcomes.calibration import Calibration, load_calibration
+from spinepath.outcomes.cohort import ProcedurePlan, draw_relief_end, generate_cohort, plans_from_knowledge
 from spinepath.outcomes.dataset import Dataset
 from tests.outcomes.support import duck_report
 

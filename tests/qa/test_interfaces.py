@@ -15,7 +15,6 @@ from typer.testing import CliRunner
 
 from spinepath.knowledge.snapshot import Knowledge
 from spinepath.qa.answer import ask
-from spinepath.qa.dense import dense_available
 from spinepath.qa.index import QaEngine
 from tests.api.conftest import Api, envelope
 from tests.editorial.support import body, with_patient_text
@@ -55,7 +54,6 @@ def test_without_the_model_package_answers_are_lexical() -> None:
 
 
 def test_with_the_model_package_answers_are_hybrid(hybrid: QaEngine) -> None:
-    assert dense_available()
     answer = ask(hybrid, "Will I be awake for my epidural?")
     assert answer.retrieval == "hybrid" and answer.sentences
     assert ask(hybrid, "Will I be awake for my epidural?", mode="lexical").retrieval == "lexical"

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+from contextlib import nullcontext
 from enum import StrEnum
 from typing import TYPE_CHECKING, Annotated
 
@@ -77,7 +78,6 @@ def ask_cmd(
 ) -> None:
     """Answer a question from approved content only, with sources; urgent advice comes first."""
     from spinepath.cli import app as cli
-    from spinepath.errors import InputError
     from spinepath.knowledge.loader import CONTENT_ENV
     from spinepath.qa.answer import ask, check_question
     from spinepath.qa.lexicon import load_lexicon
@@ -94,13 +94,11 @@ def ask_cmd(
     kb = cli._knowledge()
     lexicon = load_lexicon(os.environ.get(CONTENT_ENV) or None)  # the overlay load_knowledge read
     engines = Engines(dense=dense, cache_dir=settings.data_dir / "qa-cache")
-    if dense != "off" and not as_json:
-        with cli.err.status("preparing answers (the first hybrid run embeds the passages)…"):
-            engine = engines.get(kb, lexicon)
-    else:
+    # dense "on" (--retrieval hybrid) without the model package fails in Engines.get, naming qa_dense
+    status = cli.err.status("preparing answers (the first hybrid run embeds the passages)…") \
+        if dense != "off" and not as_json else nullcontext()
+    with status:
         engine = engines.get(kb, lexicon)
-    if retrieval is Retrieval.hybrid and engine.mode != "hybrid":  # pragma: no cover - Engines raises first
-        raise InputError("hybrid retrieval needs the embeddings extra", field="retrieval")
     answer = ask(engine, question, audience.value)
     if as_json:
         print(json.dumps(answer.model_dump(mode="json"), indent=2, ensure_ascii=False))

@@ -87,7 +87,7 @@ def due_cmd(
 ) -> None:
     """Follow-up time points due (or overdue) and not answered, oldest first."""
     from spinepath.outcomes.schedules import instruments_for
-    from spinepath.store import repo
+    from spinepath.store import followups
 
     out, settings, sessions, who = _ctx()
     day = _day(today, "today")
@@ -99,7 +99,7 @@ def due_cmd(
                  "days_overdue": r.days_overdue,
                  "instruments": instruments_for(kb, r.procedure.procedure_id)
                  if r.procedure.procedure_id in kb.procedures else []}
-                for r in repo.due_followups(s, who, day, overdue_only=overdue, within_days=within_days)]
+                for r in followups.due_followups(s, who, day, overdue_only=overdue, within_days=within_days)]
     if as_json:
         print(json.dumps(rows, indent=2))
         return
@@ -122,7 +122,7 @@ def alerts_cmd(
     as_json: AsJson = False,
 ) -> None:
     """Urgent alerts from follow-up answers that reported a warning sign (until acknowledged)."""
-    from spinepath.store import repo
+    from spinepath.store import followups
 
     out, settings, sessions, who = _ctx()
     kb = _kb(settings)
@@ -132,7 +132,7 @@ def alerts_cmd(
                  "label": labels.get(a.sign, a.sign), "warning_sign": a.warning_sign, "urgency": a.urgency,
                  "raised_at": _iso(a.raised_at), "acknowledged_by": a.acknowledged_by,
                  "acknowledged_at": _iso(a.acknowledged_at) if a.acknowledged_at else None, "note": a.note}
-                for a in repo.list_alerts(s, who, include_acknowledged=show_all)]
+                for a in followups.list_alerts(s, who, include_acknowledged=show_all)]
     if as_json:
         print(json.dumps(rows, indent=2))
         return
@@ -156,17 +156,17 @@ def ack_cmd(
     as_json: AsJson = False,
 ) -> None:
     """Acknowledge an alert: it leaves the open list; who and when are kept."""
-    from spinepath.store import repo
+    from spinepath.store import followups
 
     out, settings, sessions, who = _ctx()
     with sessions(settings) as S, S() as s, s.begin():
-        alert = repo.get_alert(s, alert_id, for_update=True)
+        alert = followups.get_alert(s, alert_id, for_update=True)
         if alert is None:
             raise InputError(f"no alert with id {alert_id!r}", field="alert_id")
         if alert.acknowledged_at is not None:
             raise InputError(f"alert {alert_id!r} was already acknowledged by {alert.acknowledged_by} at "
                              f"{_iso(alert.acknowledged_at)}", field="alert_id")
-        repo.acknowledge_alert(s, who, alert, note)
+        followups.acknowledge_alert(s, who, alert, note)
         result = {"id": alert.id, "acknowledged_by": alert.acknowledged_by,
                   "acknowledged_at": _iso(alert.acknowledged_at), "note": alert.note}
     if as_json:
@@ -187,8 +187,8 @@ def submit_cmd(
     as_json: AsJson = False,
 ) -> None:
     """Submit follow-up answers for a patient: --instrument with --answer ITEM=VALUE ..., or --fhir FILE."""
+    from spinepath.store import followups
     from spinepath.store import models as m
-    from spinepath.store import repo
 
     out, settings, sessions, who = _ctx()
     kb = _kb(settings)
@@ -215,7 +215,7 @@ def submit_cmd(
     with sessions(settings) as S, S() as s, s.begin():
         if s.get(m.Patient, patient) is None:
             raise InputError(f"no patient with id {patient!r}", field="patient")
-        resp, alerts = repo.record_response(s, who, kb, patient, instrument, answers, schedule_id, via=via,
+        resp, alerts = followups.record_response(s, who, kb, patient, instrument, answers, schedule_id, via=via,
                                             score=score)
         result: dict[str, Any] = {"id": resp.id, "instrument": resp.instrument, "score": resp.score,
                                   "alerts": [a.id for a in alerts]}
@@ -242,8 +242,8 @@ def patient_cmd(
 ) -> None:
     """One patient's trajectory: pain and ODI by time point, responders, relief and repeat check."""
     from spinepath.outcomes.patient import patient_outcomes
+    from spinepath.store import followups
     from spinepath.store import models as m
-    from spinepath.store import repo
 
     out, settings, sessions, who = _ctx()
     day = _day(today, "today")
@@ -252,7 +252,7 @@ def patient_cmd(
     with sessions(settings) as S, S() as s, s.begin():
         if s.get(m.Patient, patient) is None:
             raise InputError(f"no patient with id {patient!r}", field="patient")
-        episodes = repo.outcome_episodes(repo.patient_followup(s, who, patient))
+        episodes = followups.outcome_episodes(followups.patient_followup(s, who, patient))
     result = patient_outcomes(kb, patient, episodes, day, policy_id)
     if as_json:
         print(result.model_dump_json(indent=2))

@@ -53,13 +53,9 @@ def _dataset_from_database(database_url: str | None) -> Dataset:
 
     settings = _settings(database_url)
     require_migrated(settings)
-    try:
-        from spinepath.outcomes.extract import dataset_from_store  # type: ignore[import-not-found,unused-ignore]
-    except ImportError:
-        raise InputError("this build cannot read outcomes from the database yet; pass --data DIR "
-                         "(an outcomes dataset directory)", field="data") from None
-    dataset: Dataset = dataset_from_store(settings.url, _knowledge())
-    return dataset
+    from spinepath.outcomes.extract import dataset_from_store
+
+    return dataset_from_store(settings.url, _knowledge())
 
 
 def compute(data: Path | Dataset, engine: EngineChoice, title: str, progress: Any = None) -> OutcomesReport:
@@ -86,16 +82,6 @@ def compute(data: Path | Dataset, engine: EngineChoice, title: str, progress: An
         con.close()
 
 
-def _check_dataset_dir(data: Path) -> None:
-    from spinepath.outcomes.dataset import SCHEMAS
-
-    if not data.is_dir():
-        raise InputError(f"--data {data} is not a directory", field="data")
-    missing = [f"{n}.parquet" for n in SCHEMAS if not (data / f"{n}.parquet").is_file()]
-    if missing:
-        raise InputError(f"--data {data} is not an outcomes dataset: missing {', '.join(missing)}", field="data")
-
-
 def report_cmd(
     data: Annotated[Path | None, typer.Option("--data", metavar="DIR", help="Outcomes dataset directory "
                                               "(episodes/followups/complications/predictors .parquet); "
@@ -118,7 +104,9 @@ def report_cmd(
 
     out, err = _consoles()
     if data is not None:
-        _check_dataset_dir(data)
+        from spinepath.outcomes.dataset import Dataset
+
+        Dataset.check_dir(data)
     started = time.perf_counter()
     source: Path | Dataset = data if data is not None else _dataset_from_database(database_url)
     if as_json:
@@ -163,7 +151,8 @@ def generate_cohort_cmd(
 ) -> None:
     """Write a synthetic registry cohort calibrated to the reference outcome figures (Parquet)."""
     from spinepath.cli.app import _knowledge
-    from spinepath.outcomes.cohort import load_calibration, plans_from_knowledge, write_cohort
+    from spinepath.outcomes.calibration import load_calibration
+    from spinepath.outcomes.cohort import plans_from_knowledge, write_cohort
 
     out, err = _consoles()
     calibration = load_calibration()

@@ -20,6 +20,7 @@ from pydantic import BaseModel
 
 from spinepath.case.spec import Derived, FactDef
 from spinepath.errors import CriteriaError, Problem
+from spinepath.knowledge import instrument_schema as si
 from spinepath.knowledge import schema as s
 from spinepath.knowledge.codes import code_problem
 from spinepath.rules.criteria import compile_criterion
@@ -253,8 +254,8 @@ def check_followup(parsed: dict[str, Any], shared_where: str, shared: s.Shared,
         errors.append(Problem(shared_where, "the follow-up schedule starts with a baseline (days_after 0) and "
                                             "its points are in increasing order of days_after", "followup_schedule"))
 
-    instruments: dict[str, tuple[str, s.Instrument]] = {
-        i.id: (w, i) for k, w, i in all_items if k == "instruments" and isinstance(i, s.Instrument)}
+    instruments: dict[str, tuple[str, si.Instrument]] = {
+        i.id: (w, i) for k, w, i in all_items if k == "instruments" and isinstance(i, si.Instrument)}
     urls: dict[str, str] = {}
     for iid, (where, ins) in instruments.items():
         own = {it.id for it in ins.items}

@@ -21,6 +21,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from spinepath.errors import ContentError, Problem
+from spinepath.knowledge import instrument_schema as si
 from spinepath.knowledge import schema as s
 from spinepath.knowledge.snapshot import Knowledge, build_knowledge
 
@@ -29,7 +30,7 @@ ITEM_DIRS: dict[str, type[s.Editorial]] = {
     "procedures": s.Procedure,
     "red_flags": s.RedFlag,
     "policies": s.Policy,
-    "instruments": s.Instrument,
+    "instruments": si.Instrument,
 }
 TOP_FILES: dict[str, type[BaseModel]] = {"sources.yaml": s.SourceRegister, "shared.yaml": s.Shared}
 CONTENT_ENV = "SPINEPATH_CONTENT_DIR"

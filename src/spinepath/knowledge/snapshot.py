@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from spinepath.case.facts import build_catalogue
 from spinepath.case.spec import FactDef
 from spinepath.errors import ContentError, PolicyError, Problem
+from spinepath.knowledge import instrument_schema as si
 from spinepath.knowledge import schema as s
 
 if TYPE_CHECKING:
@@ -32,7 +33,7 @@ class Knowledge:
     procedures: Mapping[str, s.Procedure]
     red_flags: Mapping[str, s.RedFlag]
     policies: Mapping[str, s.Policy]
-    instruments: Mapping[str, s.Instrument]
+    instruments: Mapping[str, si.Instrument]
     facts: Mapping[str, FactDef]
     origin: Mapping[str, str]
     default_policy: str

@@ -20,9 +20,9 @@ from matplotlib.artist import Artist
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
+from spinepath.case.spec import DAYS_PER_MONTH
 from spinepath.outcomes.analytics.model import OutcomesReport
 
-DAYS_PER_MONTH = 30.4375
 NCOLS = 4
 RC: Any = {"svg.fonttype": "none", "svg.hashsalt": "spinepath-outcomes", "font.size": 8,
       "axes.titlesize": 8, "axes.spines.top": False, "axes.spines.right": False}

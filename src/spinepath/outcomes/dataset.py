@@ -124,9 +124,16 @@ class Dataset:
             pq.write_table(table, directory / f"{name}.parquet")
 
     @staticmethod
-    def read(directory: Path) -> Dataset:
-        missing = [n for n in SCHEMAS if not (directory / f"{n}.parquet").is_file()]
+    def check_dir(directory: Path) -> None:
+        """Refuse a path that is not a dataset directory (before an engine reads its files)."""
+        if not directory.is_dir():
+            raise InputError(f"--data {directory} is not a directory", field="data")
+        missing = [f"{n}.parquet" for n in SCHEMAS if not (directory / f"{n}.parquet").is_file()]
         if missing:
-            raise InputError(f"{directory} is not an outcomes dataset: missing {', '.join(m + '.parquet' for m in missing)}",
+            raise InputError(f"--data {directory} is not an outcomes dataset: missing {', '.join(missing)}",
                              field="data")
+
+    @staticmethod
+    def read(directory: Path) -> Dataset:
+        Dataset.check_dir(directory)
         return Dataset(**{n: pq.read_table(directory / f"{n}.parquet") for n in SCHEMAS})

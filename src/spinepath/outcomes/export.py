@@ -19,7 +19,6 @@ from pydantic import BaseModel
 
 from spinepath.errors import InputError
 from spinepath.outcomes.analytics.model import (
-    TABLES,
     CompletenessRow,
     ComplicationRow,
     ComplicationTypeRow,
@@ -61,9 +60,8 @@ def schema_of(model: type[BaseModel]) -> pa.Schema:
 def report_tables(report: OutcomesReport) -> dict[str, pa.Table]:
     """Every result table as Arrow, plus the definitions."""
     out = {}
-    for name in TABLES:
-        rows = [r.model_dump() for r in getattr(report, name)]
-        out[name] = pa.Table.from_pylist(rows, schema=schema_of(ROW_MODELS[name]))
+    for name, rows in report.tables().items():
+        out[name] = pa.Table.from_pylist([r.model_dump() for r in rows], schema=schema_of(ROW_MODELS[name]))
     out["definitions"] = pa.Table.from_pylist([
         {"id": d.id, "label": d.label, "measure": d.measure, "min_reduction_points": d.min_reduction_points,
          "min_reduction_pct": d.min_reduction_pct,

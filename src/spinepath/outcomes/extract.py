@@ -36,6 +36,7 @@ from sqlalchemy.orm import Session
 
 from spinepath.knowledge.snapshot import Knowledge
 from spinepath.outcomes.dataset import COMPLICATIONS, EPISODES, FOLLOWUPS, PREDICTORS, Dataset
+from spinepath.outcomes.instruments import merge_scores
 from spinepath.outcomes.schedules import primary_site
 
 SITE = "local"
@@ -155,19 +156,7 @@ def _extract(s: Session, kb: Knowledge, as_of: dt.date) -> Dataset:
 
 def _merge(responses: list[tuple[str, dict[str, Any]]]) -> dict[str, Any]:
     """A point's scores: the latest response per measure (pain sites merged, latest per site)."""
-    out: dict[str, Any] = {"nrs_sites": {}, "warning": None}
-    for _at, sc in sorted(responses, key=lambda r: r[0]):
-        measure = sc.get("measure")
-        if measure == "nrs":
-            out["nrs_sites"].update({k: float(v) for k, v in (sc.get("values") or {}).items()})
-        elif measure == "odi" and sc.get("value") is not None:
-            out["odi"] = float(sc["value"])
-        elif measure == "bni" and sc.get("value") is not None:
-            out["bni"] = int(sc["value"])
-        w = sc.get("warning")
-        if w is True or (w is False and out["warning"] is None):
-            out["warning"] = w
-    return out
+    return merge_scores((sc.get("measure", ""), sc) for _at, sc in sorted(responses, key=lambda r: r[0]))
 
 
 def _predictors(s: Session, assessed: list[tuple[dt.date, str, int]], on: dt.date) -> list[tuple[str, str]]:

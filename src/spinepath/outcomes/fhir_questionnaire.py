@@ -33,7 +33,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from spinepath.errors import AnswerError, Problem
-from spinepath.knowledge import schema as s
+from spinepath.knowledge import instrument_schema as s
 from spinepath.knowledge.snapshot import Knowledge
 from spinepath.outcomes.instruments import InstrumentDef, Score, instrument, score
 
@@ -167,6 +167,7 @@ def parse_questionnaire_response(data: Any, kb: Knowledge, item: str | None = No
     fhir = defn.content.fhir
     assert fhir is not None
     by_link = {link: it for it in defn.content.items for link in it.fhir_link_ids}
+    own = {it.id: it for it in defn.own_items()}
     answers: dict[str, Any] = {}
     paths: dict[str, str] = {}
     reported: float | None = None
@@ -194,11 +195,10 @@ def parse_questionnaire_response(data: Any, kb: Knowledge, item: str | None = No
         if link in fhir.item_from_request:
             if item is None:
                 raise _fail(f"linkId {link!r} does not say which {defn.content.short_name} item it answers; name it "
-                            f"(one of {', '.join(i.id for i in defn.own_items())})", "item")
-            if item not in {i.id for i in defn.own_items()}:
-                raise _fail(f"unknown item {item!r} for instrument {defn.id!r}; items: "
-                            f"{', '.join(i.id for i in defn.own_items())}", "item")
-            target = next(i for i in defn.own_items() if i.id == item)
+                            f"(one of {', '.join(own)})", "item")
+            if item not in own:
+                raise _fail(f"unknown item {item!r} for instrument {defn.id!r}; items: {', '.join(own)}", "item")
+            target = own[item]
         elif link in by_link:
             target = by_link[link]
         else:

@@ -18,14 +18,14 @@ unanswered is unknown, never a no.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from pydantic import BaseModel, Field
 
 from spinepath.errors import AnswerError, Problem
-from spinepath.knowledge import schema as s
+from spinepath.knowledge import instrument_schema as s
 from spinepath.knowledge.snapshot import Knowledge
 
 _YES = frozenset({"yes", "y", "true"})
@@ -261,4 +261,23 @@ def score(defn: InstrumentDef, answers: Mapping[str, Any]) -> Score:
 def item_band(defn: InstrumentDef, value: float | None) -> str | None:
     """The instrument's interpretation band for one value (e.g. one pain NRS site)."""
     return _band(defn.content.scoring.bands, value)
+
+
+def merge_scores(scored: Iterable[tuple[str, Mapping[str, Any]]]) -> dict[str, Any]:
+    """One schedule point's scores from its stored responses, given as (measure, Score dict) in
+    submission order: the latest score per measure, pain NRS sites merged (latest per site), and
+    ``warning`` true if any response reported a warning sign, false if warning questions were
+    answered and all no, else None (unknown). Keys: ``nrs_sites``, ``warning``, and where answered
+    ``odi`` (percent) / ``bni`` (grade) with ``odi_band`` / ``bni_band``."""
+    out: dict[str, Any] = {"nrs_sites": {}, "warning": None}
+    for measure, sc in scored:
+        if measure == "nrs":
+            out["nrs_sites"].update({k: float(v) for k, v in (sc.get("values") or {}).items()})
+        elif measure in ("odi", "bni") and sc.get("value") is not None:
+            out[measure] = float(sc["value"]) if measure == "odi" else int(sc["value"])
+            out[f"{measure}_band"] = sc.get("band")
+        w = sc.get("warning")
+        if w is True or (w is False and out["warning"] is None):
+            out["warning"] = w
+    return out
 

@@ -36,14 +36,15 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from spinepath.case.spec import DAYS_PER_MONTH  # mean Gregorian month (365.25 / 12)
 from spinepath.case.validate import parse_case
 from spinepath.knowledge import schema as s
 from spinepath.knowledge.snapshot import Knowledge
+from spinepath.outcomes.instruments import instrument, item_band, merge_scores
 from spinepath.outcomes.schedules import primary_site
 from spinepath.rules.engine import evaluate_facts
 from spinepath.rules.plan import Rule, compile_plan
 
-DAYS_PER_MONTH = 365.25 / 12
 _EPS = 1e-9
 
 
@@ -196,18 +197,7 @@ def responder(d: s.ResponderDefinition, ch: Change | None) -> bool | None:
 
 def _merge(responses: Sequence[Answered]) -> dict[str, Any]:
     """The point's scores: latest response per measure (pain sites merged, latest per site)."""
-    out: dict[str, Any] = {"nrs_sites": {}, "warning": None}
-    for r in sorted(responses, key=lambda r: r.submitted_at):
-        sc = r.score
-        if r.measure == "nrs":
-            out["nrs_sites"].update({k: float(v) for k, v in (sc.get("values") or {}).items()})
-        elif r.measure in ("odi", "bni") and sc.get("value") is not None:
-            out[r.measure] = sc["value"]
-            out[f"{r.measure}_band"] = sc.get("band")
-        w = sc.get("warning")
-        if w is True or (w is False and out["warning"] is None):
-            out["warning"] = w
-    return out
+    return merge_scores((r.measure, r.score) for r in sorted(responses, key=lambda r: r.submitted_at))
 
 
 def _state(p: Point, today: dt.date) -> Literal["answered", "due", "overdue", "upcoming"]:
@@ -222,8 +212,6 @@ def episode_outcome(kb: Knowledge, ep: Episode, today: dt.date, policy: str | No
                     earlier: Sequence[tuple[Episode, Relief]] = ()) -> tuple[EpisodeOutcome, Relief]:
     """One episode's trajectory, responders, relief and repeat check. ``earlier``: the patient's
     earlier episodes with their relief (the repeat rules read the latest of each family)."""
-    from spinepath.outcomes.instruments import instrument, item_band
-
     proc = kb.procedures.get(ep.procedure)
     defs = kb.shared.outcome_analytics.responder_definitions
     margin = kb.shared.outcome_analytics.relief_margin_points

@@ -108,7 +108,8 @@ def _source_ids(passage: Passage, markers: tuple[int, ...]) -> list[str]:
 def _candidates(engine: QaEngine, hits: list[Hit], query: Query, audience: str
                 ) -> list[tuple[float, int, int, str, Passage, list[str]]]:
     """(score, passage rank, position, text, passage, source ids) for every usable sentence."""
-    wanted = set(query.terms) | set(query.lay)
+    own, lay, cue = set(query.terms), set(query.lay), set(query.cue)
+    wanted = own | lay
     out = []
     for rank, hit in enumerate(hits[:CANDIDATES]):
         p = hit.passage
@@ -118,8 +119,7 @@ def _candidates(engine: QaEngine, hits: list[Hit], query: Query, audience: str
             if not toks or engine.safety.has_dose(toks):
                 continue
             terms = set(content_terms(toks))
-            overlap = len(terms & set(query.terms)) + 0.5 * len(terms & set(query.lay)) + \
-                0.25 * len(terms & set(query.cue))
+            overlap = len(terms & own) + 0.5 * len(terms & lay) + 0.25 * len(terms & cue)
             if not terms & wanted and not (pos == 0 and rank == 0):
                 continue
             score = overlap / math.sqrt(max(len(terms), 4)) + 1.0 / (rank + 1) + (0.4 if pos < 2 else 0.0)

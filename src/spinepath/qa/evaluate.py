@@ -21,9 +21,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
+from spinepath.knowledge.loader import load_yaml
 from spinepath.qa.answer import ask
 from spinepath.qa.index import QaEngine
 from spinepath.qa.retrieval import Mode, prepare, search
@@ -56,7 +56,7 @@ class DevQuestion(BaseModel):
 
 
 def load_devset(path: Path) -> list[DevQuestion]:
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    data = load_yaml(path.read_text(encoding="utf-8"))
     return [DevQuestion.model_validate(row) for row in data]
 
 
@@ -119,13 +119,6 @@ class Report:
         """Questions that should be answered but were declined or got no information."""
         return [o.question.id for o in self._retrieval() if o.question.kind != "emergency"
                 and (o.declined is not None or o.no_information)]
-
-    def latency(self, q: float) -> float:
-        values = sorted(o.ms for o in self.outcomes)
-        if not values:
-            return 0.0
-        k = min(len(values) - 1, max(0, int(round(q * (len(values) - 1)))))
-        return values[k]
 
     def misses(self) -> list[str]:
         return [f"{o.question.id}: expected {o.question.expect}, top {o.top}" for o in self._retrieval()

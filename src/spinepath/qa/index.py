@@ -48,6 +48,7 @@ class AudienceIndex:
     sections: np.ndarray  # section key per passage
     terms: list[frozenset[str]]  # stemmed terms per passage, for the relevance floor
     idf: dict[str, float]  # inverse document frequency per term
+    unknown_idf: float  # the weight of a word the content never uses: a rare word's (upper-quartile idf)
     vectors: Vectors | None = None
 
 
@@ -96,11 +97,13 @@ def _index(passages: list[Passage]) -> AudienceIndex:
     sets = [frozenset(doc) for doc in corpus]
     df: Counter[str] = Counter(t for doc in sets for t in doc)
     n = max(len(sets), 1)
+    idf = {t: math.log((n + 1) / (c + 0.5)) for t, c in df.items()}
+    idfs = sorted(idf.values())
     return AudienceIndex(
         passages=passages, bm25=bm25, vocab=frozenset(df),
         items=np.array([p.item_id for p in passages], dtype=object),
         sections=np.array([p.section_key for p in passages], dtype=object),
-        terms=sets, idf={t: math.log((n + 1) / (c + 0.5)) for t, c in df.items()},
+        terms=sets, idf=idf, unknown_idf=idfs[(3 * len(idfs)) // 4] if idfs else 1.0,
     )
 
 

@@ -177,11 +177,9 @@ def coverage(index: AudienceIndex, query: Query, positions: list[int]) -> float:
     if not query.terms:
         return 1.0 if query.lay else 0.0
     found: frozenset[str] = frozenset().union(*(index.terms[i] for i in positions))
-    idfs = sorted(index.idf.values())
-    unknown = idfs[(3 * len(idfs)) // 4] if idfs else 1.0  # a word the content never uses: a rare word
     total = covered = 0.0
     for t in query.terms:
-        weight = index.idf.get(t, unknown)
+        weight = index.idf.get(t, index.unknown_idf)
         total += weight
         if t in found or t in query.lay_words:
             covered += weight

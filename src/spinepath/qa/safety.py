@@ -66,6 +66,9 @@ class Safety:
                  fallback_items: Mapping[str, Any] | None = None, conditions: Iterable[Any] = (),
                  in_scope_names: Iterable[str] = ()) -> None:
         self.lexicon = lexicon
+        msgs = lexicon.messages
+        self._dose_msg, self._diagnosis_msg, self._off_topic_msg = (
+            " ".join(m.split()) for m in (msgs.dose, msgs.diagnosis, msgs.off_topic))
         self.negations = PhraseSet(lexicon.negations)
         self.emergencies: list[tuple[str, str, PhraseSet, list[list[PhraseSet]], Advice]] = []
         for em in lexicon.emergencies:
@@ -110,9 +113,10 @@ class Safety:
                     for combo in combos:
                         if matched is None:
                             matched = _combo_match(tokens, combo, self.negations)
-                            if matched is None and _combo_match(pair, combo, self.negations):
+                            if matched is None:
                                 matched = _combo_match(pair, combo, self.negations)
-                                clause_hits.add(n + 1)
+                                if matched is not None:
+                                    clause_hits.add(n + 1)
                     if matched is not None:
                         clause_hits.add(n)
                         found.setdefault(em_id, Urgent(em_id, label, matched, advice))
@@ -129,21 +133,20 @@ class Safety:
 
     def request(self, clauses: Sequence[Sequence[str]]) -> Decline | None:
         """A request for a dose or for a diagnosis, declined with the lexicon's message."""
-        msgs = self.lexicon.messages
         for tokens in clauses:
             hit = self.dose.find(tokens)
             if hit:
-                return Decline("dose", " ".join(msgs.dose.split()), hit[0][2].text)
+                return Decline("dose", self._dose_msg, hit[0][2].text)
             for combo in self.dose_combos:
                 m = _combo_match(tokens, combo, self.negations)
                 if m:
-                    return Decline("dose", " ".join(msgs.dose.split()), m)
+                    return Decline("dose", self._dose_msg, m)
             if self.has_dose(tokens):
-                return Decline("dose", " ".join(msgs.dose.split()), "a dose")
+                return Decline("dose", self._dose_msg, "a dose")
         for tokens in clauses:
             hit = self.diagnosis.find(tokens)
             if hit:
-                return Decline("diagnosis", " ".join(msgs.diagnosis.split()), hit[0][2].text)
+                return Decline("diagnosis", self._diagnosis_msg, hit[0][2].text)
             conditions = self.conditions.find(tokens)
             for _start, end, lead in self.leads.find(tokens):
                 if end < len(tokens) and tokens[end] == "to":  # "do I have to ...": not about a condition
@@ -151,7 +154,7 @@ class Safety:
                 lo = end + (1 if lead.parts[-1][0] == "my" else 0)  # "is my back pain ...": the subject
                 for c_start, c_end, _c in conditions:
                     if lo <= c_start <= end + 4:
-                        return Decline("diagnosis", " ".join(msgs.diagnosis.split()),
+                        return Decline("diagnosis", self._diagnosis_msg,
                                        " ".join(tokens[_start:c_end]))
         return None
 
@@ -163,7 +166,7 @@ class Safety:
         specific = any(self.in_scope.find(t) for t in [*raw, *corrected])
         if specific:
             return None
-        reason = " ".join(self.lexicon.messages.off_topic.split())
+        reason = self._off_topic_msg
         for topic, phrases in self.out_of_scope:
             for tokens in raw:
                 hit = phrases.find(tokens)

@@ -228,9 +228,6 @@ class Corrector:
                     self._index.setdefault(d, []).append(w)
         self._memo: dict[str, str] = {}
 
-    def __contains__(self, word: str) -> bool:
-        return word in self.freq
-
     def correct(self, word: str) -> str:
         if word in self.freq or len(word) < 4 or not word.isalpha():
             return word

@@ -30,8 +30,8 @@ from spinepath import assess, load_knowledge
 from spinepath.errors import InputError
 from spinepath.outcomes.schedules import schedule_pairs
 from spinepath.settings import Settings
+from spinepath.store import followups, repo
 from spinepath.store import models as m
-from spinepath.store import repo
 from spinepath.store.db import make_engine, make_sessionmaker
 from spinepath.store.migrate import upgrade
 
@@ -200,7 +200,7 @@ def _add_patient(s: Session, i: int, case: dict[str, Any], result: dict[str, Any
     baseline = _pain_scores(case)
     now = m.utcnow()
     for proc in procedures:
-        _row, points = repo.record_procedure(
+        _row, points = followups.record_procedure(
             s, staff, patient.id, proc.procedure_id, proc.performed_on, schedule[proc.procedure_id], level=proc.level,
             side=proc.side, operator="Demo Clinician", complications=proc.complications)
         s.flush()  # the schedule rows first: responses refer to them
@@ -214,5 +214,5 @@ def _add_patient(s: Session, i: int, case: dict[str, Any], result: dict[str, Any
             if i == 0 and point.label == "2 weeks":
                 answers["fever"] = True  # the demo's one warning sign: an alert for the care team
             submitted = dt.datetime.combine(point.due_on, dt.time(10, rng.randint(0, 59)), tzinfo=dt.UTC)
-            repo.record_response(s, answerer, kb, patient.id, "nrs", answers, point.id, via="demo",
+            followups.record_response(s, answerer, kb, patient.id, "nrs", answers, point.id, via="demo",
                                  submitted_at=min(submitted, now))

@@ -25,8 +25,8 @@ from spinepath.education.articles import Article, build_article
 from spinepath.education.discharge import DischargeSheet, build_discharge
 from spinepath.education.render import render_html, render_markdown, render_pdf
 from spinepath.errors import InputError
+from spinepath.store import followups, repo
 from spinepath.store import models as m
-from spinepath.store import repo
 
 router = APIRouter(tags=["education"])
 
@@ -80,10 +80,10 @@ def get_discharge(procedure_id: ProcedureId, who: PatientData, request: Request,
     with svc.sessions() as s, s.begin():
         row = s.get(m.ProcedurePerformed, procedure_id)
         check_own(who, row.patient_id if row else None, "procedure", procedure_id, "path.procedure_id")
-        if row is None or repo.get_procedure(s, actor(who, request), procedure_id) is None:
+        if row is None or followups.get_procedure(s, actor(who, request), procedure_id) is None:
             raise not_found("procedure", procedure_id, "path.procedure_id")
         patient = repo.get_patient(s, actor(who, request), row.patient_id)
-        points = [(p.label, p.due_on) for p in repo.schedule_for(s, row.id)]
+        points = [(p.label, p.due_on) for p in followups.schedule_for(s, row.id)]
         try:
             sheet = build_discharge(svc.knowledge, row.procedure_id, row.performed_on, level=row.level,
                                     side=row.side, patient=patient.name if patient else None,

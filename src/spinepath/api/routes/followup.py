@@ -28,8 +28,8 @@ from spinepath.errors import AnswerError, InputError, PolicyError, Problem
 from spinepath.outcomes.fhir_questionnaire import score_questionnaire_response
 from spinepath.outcomes.patient import PatientOutcomes, patient_outcomes
 from spinepath.outcomes.schedules import instruments_for
+from spinepath.store import followups
 from spinepath.store import models as m
-from spinepath.store import repo
 
 router = APIRouter(tags=["follow-up"])
 
@@ -116,7 +116,7 @@ def store_answers(svc: Any, who: Principal, request: Request, patient_id: str, i
     with svc.sessions() as s, s.begin():
         _patient(s, who, patient_id)
         try:
-            resp, alerts = repo.record_response(s, actor(who, request), svc.knowledge, patient_id, instrument,
+            resp, alerts = followups.record_response(s, actor(who, request), svc.knowledge, patient_id, instrument,
                                                 answers, schedule_id)
         except InputError as e:
             raise in_body(e) from None
@@ -143,7 +143,7 @@ def submit_fhir(
     with svc.sessions() as s, s.begin():
         _patient(s, who, patient_id)
         try:
-            resp, alerts = repo.record_response(s, actor(who, request), kb, patient_id, parsed.instrument,
+            resp, alerts = followups.record_response(s, actor(who, request), kb, patient_id, parsed.instrument,
                                                 parsed.answers, schedule_id, via="fhir", score=result)
         except InputError as e:
             raise in_body(e, query=frozenset({"schedule_id"})) from None
@@ -160,7 +160,7 @@ def due(who: Clinician, request: Request, svc: SvcDep, now: NowQuery = None,
     today = check_now(now)
     kb = svc.knowledge
     with svc.sessions() as s, s.begin():
-        rows = repo.due_followups(s, actor(who, request), today, overdue_only=overdue, within_days=within_days,
+        rows = followups.due_followups(s, actor(who, request), today, overdue_only=overdue, within_days=within_days,
                                   limit=limit, offset=offset)
         out = []
         for r in rows:
@@ -183,7 +183,7 @@ def alerts(who: Clinician, request: Request, svc: SvcDep,
     """Urgent alerts from follow-up answers that reported a warning sign, until acknowledged
     (clinician): emergencies first, then oldest first."""
     with svc.sessions() as s, s.begin():
-        rows = repo.list_alerts(s, actor(who, request), include_acknowledged=all, patient_id=patient_id,
+        rows = followups.list_alerts(s, actor(who, request), include_acknowledged=all, patient_id=patient_id,
                                 limit=limit, offset=offset)
         return [_alert_out(svc, a) for a in rows]
 
@@ -194,13 +194,13 @@ def acknowledge(alert_id: AlertId, who: Clinician, request: Request, svc: SvcDep
     """Acknowledge an alert: it leaves the open list, with who and when kept (clinician). An
     alert already acknowledged is 409."""
     with svc.sessions() as s, s.begin():
-        alert = repo.get_alert(s, alert_id, for_update=True)
+        alert = followups.get_alert(s, alert_id, for_update=True)
         if alert is None:
             raise not_found("alert", alert_id, "path.alert_id")
         if alert.acknowledged_at is not None:
             raise Conflict(f"alert {alert_id!r} was already acknowledged by {alert.acknowledged_by} at "
                            f"{alert.acknowledged_at.isoformat()}", field="path.alert_id")
-        repo.acknowledge_alert(s, actor(who, request), alert, body.note if body else None)
+        followups.acknowledge_alert(s, actor(who, request), alert, body.note if body else None)
         s.flush()
         return _alert_out(svc, alert)
 
@@ -217,6 +217,6 @@ def outcomes(patient_id: PatientId, who: PatientData, request: Request, svc: Svc
         raise policy_in_query(e) from None
     with svc.sessions() as s, s.begin():
         _patient(s, who, patient_id)
-        data = repo.patient_followup(s, actor(who, request), patient_id)
-        episodes = repo.outcome_episodes(data)
+        data = followups.patient_followup(s, actor(who, request), patient_id)
+        episodes = followups.outcome_episodes(data)
     return patient_outcomes(svc.knowledge, patient_id, episodes, today, policy_id)

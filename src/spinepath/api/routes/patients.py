@@ -40,8 +40,8 @@ from spinepath.case.validate import parse_case
 from spinepath.errors import PolicyError
 from spinepath.outcomes.schedules import schedule_pairs
 from spinepath.rules.engine import assess
+from spinepath.store import followups, repo
 from spinepath.store import models as m
-from spinepath.store import repo
 
 router = APIRouter(tags=["patients"])
 
@@ -68,7 +68,7 @@ def _case_out(case: m.Case, version: m.CaseVersion) -> CaseOut:
 
 def _procedure_detail(s: Session, proc: m.ProcedurePerformed) -> ProcedureDetail:
     base = ProcedureOut.model_validate(proc)
-    points = [SchedulePoint.model_validate(p) for p in repo.schedule_for(s, proc.id)]
+    points = [SchedulePoint.model_validate(p) for p in followups.schedule_for(s, proc.id)]
     return ProcedureDetail(**base.model_dump(), schedule=points)
 
 
@@ -219,7 +219,7 @@ def record_procedure(patient_id: PatientId, body: ProcedureIn, who: Clinician, r
     schedule = schedule_pairs(kb, body.procedure)  # the procedure's own schedule, or the shared default
     with svc.sessions() as s, s.begin():
         _patient(s, who, patient_id)
-        proc, _points = repo.record_procedure(
+        proc, _points = followups.record_procedure(
             s, actor(who, request), patient_id, body.procedure, body.performed_on, schedule,
             level=body.level, side=body.side, target=body.target, operator=body.operator,
             complications=list(body.complications))
@@ -233,7 +233,7 @@ def list_procedures(patient_id: PatientId, who: PatientData, request: Request,
     """A patient's performed procedures (clinician; a patient: their own)."""
     with svc.sessions() as s, s.begin():
         _patient(s, who, patient_id)
-        return [ProcedureOut.model_validate(p) for p in repo.list_procedures(s, actor(who, request), patient_id)]
+        return [ProcedureOut.model_validate(p) for p in followups.list_procedures(s, actor(who, request), patient_id)]
 
 
 @router.get("/procedures/{procedure_id}", response_model=ProcedureDetail)
@@ -242,7 +242,7 @@ def get_procedure(procedure_id: ProcedureId, who: PatientData, request: Request,
     with svc.sessions() as s, s.begin():
         row = s.get(m.ProcedurePerformed, procedure_id)
         check_own(who, row.patient_id if row else None, "procedure", procedure_id, "path.procedure_id")
-        if row is None or repo.get_procedure(s, actor(who, request), procedure_id) is None:
+        if row is None or followups.get_procedure(s, actor(who, request), procedure_id) is None:
             raise not_found("procedure", procedure_id, "path.procedure_id")
         return _procedure_detail(s, row)
 
@@ -268,4 +268,4 @@ def list_followups(patient_id: PatientId, who: PatientData, request: Request,
     """A patient's follow-up answers (clinician; a patient: their own)."""
     with svc.sessions() as s, s.begin():
         _patient(s, who, patient_id)
-        return [FollowupOut.model_validate(r) for r in repo.list_followups(s, actor(who, request), patient_id)]
+        return [FollowupOut.model_validate(r) for r in followups.list_followups(s, actor(who, request), patient_id)]
