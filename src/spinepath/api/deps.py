@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Annotated
 
@@ -10,7 +11,6 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
-from starlette.concurrency import run_in_threadpool
 
 from spinepath.api.errors import Forbidden, NotFound, Unauthenticated
 from spinepath.api.security import LoginLimiter, Principal, TokenCache
@@ -30,6 +30,13 @@ class Services:
     schema_head: str
     tokens: TokenCache
     logins: LoginLimiter
+    #: One thread per process for CPU-bound request work (assessment): requests queue in arrival
+    #: order, and the event loop stays free to read requests and write responses meanwhile. Run
+    #: on the loop itself, each batch of assessments delayed the next read, and a connection whose
+    #: request arrived just after the loop polled waited a whole extra batch every time (at 32
+    #: clients: p99 about twice p50; docs/performance.md §2). Idle, it costs one sleeping thread.
+    compute: ThreadPoolExecutor = field(
+        default_factory=lambda: ThreadPoolExecutor(max_workers=1, thread_name_prefix="spinepath-compute"))
     _dummy_hash: list[str] = field(default_factory=list)
 
     def close(self) -> None:
@@ -64,9 +71,7 @@ async def current_principal(
                               field="header.authorization")
     svc: Services = request.app.state.services
     token = credentials.credentials
-    principal = svc.tokens.cached(token)
-    if principal is None:
-        principal = await run_in_threadpool(svc.tokens.lookup, token)
+    principal = await svc.tokens.principal(token)
     if principal is None:
         raise Unauthenticated("the token is unknown, expired or revoked, or the account is disabled; "
                               "sign in again", field="header.authorization")

@@ -32,25 +32,46 @@ def clean_text(value: str) -> str:
 def check_json_text(value: Any, path: str = "") -> str | None:
     """The path of the first string (key or value) in a JSON value that clean_text refuses, or
     of a number that is not finite."""
+    if _json_text_ok(value):
+        return None  # the common case, without building a path for every value
+    return _bad_json_text(value, path)
+
+
+def _text_ok(value: str) -> bool:
+    try:
+        clean_text(value)
+    except ValueError:
+        return False
+    return True
+
+
+def _json_text_ok(value: Any) -> bool:
     if isinstance(value, str):
-        try:
-            clean_text(value)
-        except ValueError:
-            return path
-    elif isinstance(value, float):
-        if not math.isfinite(value):
-            return path
-    elif isinstance(value, dict):
+        return _text_ok(value)
+    if isinstance(value, float):
+        return math.isfinite(value)
+    if isinstance(value, dict):
+        return all(isinstance(k, str) and _text_ok(k) and _json_text_ok(v) for k, v in value.items())
+    if isinstance(value, list):
+        return all(_json_text_ok(v) for v in value)
+    return True
+
+
+def _bad_json_text(value: Any, path: str) -> str | None:
+    if isinstance(value, str):
+        return None if _text_ok(value) else path
+    if isinstance(value, float):
+        return None if math.isfinite(value) else path
+    if isinstance(value, dict):
         for k, v in value.items():
-            sub = f"{path}.{k}" if path else str(k)
-            if not isinstance(k, str) or check_json_text(k) is not None:
+            if not isinstance(k, str) or not _text_ok(k):
                 return path or "(key)"
-            bad = check_json_text(v, sub)
+            bad = _bad_json_text(v, f"{path}.{k}" if path else k)
             if bad is not None:
                 return bad
     elif isinstance(value, list):
         for i, v in enumerate(value):
-            bad = check_json_text(v, f"{path}[{i}]")
+            bad = _bad_json_text(v, f"{path}[{i}]")
             if bad is not None:
                 return bad
     return None

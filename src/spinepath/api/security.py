@@ -4,11 +4,20 @@ Token cache window: a token's user (id, name, role, patient link) is cached in t
 ``TOKEN_CACHE_SECONDS`` (5 s) after a database lookup, so that /assess does not hit the database
 on every call. A user disabled (or a token revoked) elsewhere loses access within that window;
 logout and disabling through this process's API take effect at once.
+
+Under steady use no request waits for the database: an entry past half its window is refreshed
+in the background while the cached answer, still inside its window, is served; and requests that
+miss together share one lookup. Before this, every 5 s all requests in flight with a busy token
+missed at once, each ran its own lookup in the thread pool, and those threads queued for the
+interpreter lock behind CPU-bound assessments: up to 0.9 s for the unlucky requests, which was
+the p99 of the /assess benchmark (docs/performance.md §2).
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
+import logging
 import threading
 import time
 from collections import deque
@@ -17,11 +26,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sqlalchemy.orm import Session, sessionmaker
+from starlette.concurrency import run_in_threadpool
 
 from spinepath.store import models as m
 from spinepath.store import repo
 
 TOKEN_CACHE_SECONDS = 5.0
+
+log = logging.getLogger("spinepath.api")
 
 
 @dataclass(frozen=True)
@@ -56,31 +68,69 @@ class TokenCache:
         self.max_entries = max_entries
         self.clock = clock
         self._entries: dict[str, tuple[Principal, float]] = {}
+        self._pending: dict[str, asyncio.Task[Principal | None]] = {}
 
     def cached(self, token: str) -> Principal | None:
         """The cached principal, if the entry is fresh; no database access."""
-        hit = self._entries.get(_key(token))
+        hit = self._fresh(_key(token))
+        return hit[0] if hit else None
+
+    def _fresh(self, key: str) -> tuple[Principal, bool] | None:
+        """(principal, due for refresh) for a usable entry; a stale one is dropped."""
+        hit = self._entries.get(key)
         if hit is None:
             return None
         principal, until = hit
-        if self.clock() >= until or principal.expires_at <= datetime.now(UTC):
-            self._entries.pop(_key(token), None)
+        now = self.clock()
+        if now >= until or principal.expires_at <= datetime.now(UTC):
+            self._entries.pop(key, None)
             return None
-        return principal
+        return principal, now >= until - self.ttl / 2
 
     def lookup(self, token: str) -> Principal | None:
-        """Ask the database (blocking); cache a valid answer."""
+        """Ask the database (blocking); cache a valid answer, forget an invalid one."""
+        key = _key(token)
         with self.sessions() as s:
             user = repo.user_for_token(s, token)
             if user is None:
+                self._entries.pop(key, None)
                 return None
-            row = s.get(m.Token, _key(token))
+            row = s.get(m.Token, key)
             expires = _aware(row.expires_at) if row is not None else datetime.now(UTC)
             principal = Principal(user.id, user.username, user.role, user.patient_id, expires)
         if len(self._entries) >= self.max_entries:
             self._entries.clear()
-        self._entries[_key(token)] = (principal, self.clock() + self.ttl)
+        self._entries[key] = (principal, self.clock() + self.ttl)
         return principal
+
+    async def principal(self, token: str) -> Principal | None:
+        """The caller behind ``token``: from the cache when fresh, else from one shared lookup."""
+        key = _key(token)
+        hit = self._fresh(key)
+        if hit is not None:
+            principal, refresh = hit
+            if refresh:
+                self._lookup_task(key, token)  # in the background; this request goes on
+            return principal
+        return await asyncio.shield(self._lookup_task(key, token))
+
+    def _lookup_task(self, key: str, token: str) -> asyncio.Task[Principal | None]:
+        """The lookup already running for this token on this loop, or a new one."""
+        loop = asyncio.get_running_loop()
+        task = self._pending.get(key)
+        if task is None or task.done() or task.get_loop() is not loop:
+            task = loop.create_task(run_in_threadpool(self.lookup, token))
+            self._pending[key] = task
+            task.add_done_callback(lambda t: self._lookup_done(key, t))
+        return task
+
+    def _lookup_done(self, key: str, task: asyncio.Task[Principal | None]) -> None:
+        if self._pending.get(key) is task:
+            del self._pending[key]
+        if not task.cancelled() and (exc := task.exception()) is not None:
+            # Waiting requests get the error themselves; a background refresh only logs its type
+            # (a database message can quote data). The entry stays valid until its window ends.
+            log.warning("token lookup failed: %s", type(exc).__name__)
 
     def forget_token(self, token: str) -> None:
         self._entries.pop(_key(token), None)

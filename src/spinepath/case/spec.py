@@ -22,7 +22,10 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 from typing import Any, List, Literal  # noqa: UP035 - `list` is a field name in Agg
+
+from pydantic import BaseModel
 
 Value = Any  # bool | float | int | str | None
 Params = Mapping[str, Value]
@@ -41,6 +44,10 @@ def _sql_lit(value: Value) -> str:
 
 
 def _get(obj: Any, name: str) -> Any:
+    # Case models first: they are what single-case assessment reads, hundreds of times per case,
+    # and the Mapping check (an ABC) costs more than the read itself.
+    if isinstance(obj, BaseModel):
+        return getattr(obj, name, None)
     if obj is None:
         return None
     if isinstance(obj, Mapping):
@@ -48,10 +55,15 @@ def _get(obj: Any, name: str) -> Any:
     return getattr(obj, name, None)
 
 
+@lru_cache(maxsize=4096)
+def _parts(path: str) -> tuple[str, ...]:
+    return tuple(path.split("."))
+
+
 def _get_path(obj: Any, path: str) -> Any:
     if path == "@":  # the list element itself (lists of plain strings)
         return obj
-    for part in path.split("."):
+    for part in _parts(path):
         obj = _get(obj, part)
         if obj is None:
             return None

@@ -84,7 +84,7 @@ class _Run:
         self.plan = plan
         self.env = env
         self.static = _static(plan)
-        self.values: dict[str, bool | None] = {}
+        self.values: dict[str, bool | None] = {r.rule: r.expr.evaluate(env) for r in plan.always_evaluated}
 
     def value(self, r: Rule) -> bool | None:
         if r.rule not in self.values:

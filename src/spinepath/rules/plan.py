@@ -8,6 +8,7 @@ then only fact extraction and closure calls. The same plan renders to DuckDB SQL
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from graphlib import TopologicalSorter
 from typing import Any
 
@@ -52,6 +53,10 @@ class ProcedurePlan:
 
     def decision_rules(self) -> tuple[Rule, ...]:
         """Rules that take part in the status decision, in table order."""
+        return self._decision
+
+    @cached_property
+    def _decision(self) -> tuple[Rule, ...]:
         rw = (self.repeat_when,) if self.repeat_when else ()
         return (self.applies, *self.indications, *self.exclusions, *self.absolute,
                 *self.prerequisites, *rw, *self.repeat, *self.relative, *self.recommend)
@@ -90,6 +95,19 @@ class Plan:
             for r in pp.decision_rules():
                 rules[r.rule] = r
         return rules
+
+    @cached_property
+    def always_evaluated(self) -> tuple[Rule, ...]:
+        """Rules every assessment evaluates, each once: red-flag features, phenotypes and every
+        procedure's decision, favourable and unfavourable rules (cautions are evaluated only for
+        live options)."""
+        rules: dict[str, Rule] = {}
+        for rfp in self.red_flags:
+            rules.update((f.rule, f) for f in rfp.features)
+        rules.update((r.rule, r) for _, r in self.phenotypes)
+        for pp in self.procedures:
+            rules.update((r.rule, r) for r in (*pp.decision_rules(), *pp.favourable, *pp.unfavourable))
+        return tuple(rules.values())
 
     def all_rules(self) -> list[Rule]:
         out: list[Rule] = []

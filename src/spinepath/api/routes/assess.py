@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Query
 from fastapi.responses import Response
+from pydantic import TypeAdapter
 
 from spinepath.api.body import CASE_BODY, case_from_body, check_now
-from spinepath.api.deps import Clinician, Svc
+from spinepath.api.deps import Clinician, Services, Svc
 from spinepath.api.errors import policy_in_query
 from spinepath.errors import PolicyError
 from spinepath.rules.assessment import Assessment
@@ -19,6 +21,10 @@ router = APIRouter(tags=["assessment"])
 
 PolicyQuery = Annotated[str | None, Query(max_length=80, description="Policy profile id; default: the site's")]
 NowQuery = Annotated[dt.date | None, Query(description="Assess as of this date (ISO); default today")]
+
+# Serialises straight to bytes: a third cheaper than model_dump_json() and then encoding the
+# 180 KB string again for the response.
+_AS_JSON = TypeAdapter(Assessment)
 
 
 @router.post(
@@ -39,9 +45,15 @@ async def assess_case(
 
     Decision support for a clinician, not a diagnosis.
     """
+    body = await asyncio.get_running_loop().run_in_executor(svc.compute, _assessed, svc, case, policy, now)
+    return Response(body, media_type="application/json")
+
+
+def _assessed(svc: Services, case: Any, policy: str | None, now: dt.date | None) -> bytes:
+    """Validate, assess and serialise: all the CPU work, run on the service's compute thread."""
     parsed = case_from_body(case)
     try:
         result = assess(parsed, svc.knowledge, policy or svc.settings.default_policy, check_now(now))
     except PolicyError as e:
         raise policy_in_query(e) from None
-    return Response(result.model_dump_json(), media_type="application/json")
+    return _AS_JSON.dump_json(result)
