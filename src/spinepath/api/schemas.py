@@ -51,9 +51,13 @@ def _json_text_ok(value: Any) -> bool:
     if isinstance(value, float):
         return math.isfinite(value)
     if isinstance(value, dict):
-        return all(isinstance(k, str) and _text_ok(k) and _json_text_ok(v) for k, v in value.items())
-    if isinstance(value, list):
-        return all(_json_text_ok(v) for v in value)
+        for k, v in value.items():
+            if not (isinstance(k, str) and _text_ok(k) and _json_text_ok(v)):
+                return False
+    elif isinstance(value, list):
+        for v in value:
+            if not _json_text_ok(v):
+                return False
     return True
 
 

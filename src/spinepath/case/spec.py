@@ -23,7 +23,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
-from typing import Any, List, Literal  # noqa: UP035 - `list` is a field name in Agg
+from typing import Any, Literal
 
 from pydantic import BaseModel
 
@@ -173,14 +173,6 @@ def _or3(values: Sequence[bool | None]) -> bool | None:
     return False
 
 
-def _operand_py(o: Operand, case: Any, params: Params) -> Value:
-    if isinstance(o, Lit):
-        return o.value
-    if isinstance(o, Param):
-        return params[o.name]
-    return _get_path(case, o.path)
-
-
 def _operand_sql(o: Operand, params: Params, case_path: Callable[[str], str] = _sql_case_path) -> str:
     if isinstance(o, Lit):
         return _sql_lit(o.value)
@@ -189,26 +181,61 @@ def _operand_sql(o: Operand, params: Params, case_path: Callable[[str], str] = _
     return case_path(o.path)
 
 
-def cond_py(c: Cond, elem: Any, case: Any, params: Params) -> bool | None:
-    """Evaluate a condition on one list element, in three-valued logic."""
+Getter = Callable[[Any], Any]
+#: A base fact compiled for one policy: ``(case, now) -> value`` (None = unknown).
+Reader = Callable[[Any, date], Value]
+CondFn = Callable[[Any, Any], "bool | None"]  # (element, case) -> three-valued
+
+
+def _getter(path: str) -> Getter:
+    """A reader for ``path``, split once (the per-case work is then only attribute reads)."""
+    if path == "@":  # the list element itself (lists of plain strings)
+        return lambda obj: obj
+    parts = _parts(path)
+    if len(parts) == 1:
+        (only,) = parts
+        return lambda obj: _get(obj, only)
+    return lambda obj: _get_path(obj, path)
+
+
+def cond_fn(c: Cond, params: Params) -> CondFn:
+    """A condition compiled for one policy's parameters: ``(element, case) -> True/False/None``."""
     if isinstance(c, Cmp):
-        a = _get_path(elem, c.field)
-        b = _operand_py(c.other, case, params)
-        if a is None or b is None:
-            return None
-        return _PY_OPS[c.op](a, b)
+        field_of, op, other = _getter(c.field), _PY_OPS[c.op], c.other
+        if isinstance(other, CasePath):
+            case_value = _getter(other.path)
+
+            def cmp_case(elem: Any, case: Any) -> bool | None:
+                a, b = field_of(elem), case_value(case)
+                return None if a is None or b is None else op(a, b)
+
+            return cmp_case
+        b = other.value if isinstance(other, Lit) else params[other.name]
+
+        def cmp_fixed(elem: Any, case: Any) -> bool | None:
+            a = field_of(elem)
+            return None if a is None or b is None else op(a, b)
+
+        return cmp_fixed
     if isinstance(c, OneOf):
-        a = _get_path(elem, c.field)
-        return None if a is None else a in c.values
+        field_of, values = _getter(c.field), c.values
+
+        def one_of(elem: Any, case: Any) -> bool | None:
+            a = field_of(elem)
+            return None if a is None else a in values
+
+        return one_of
     if isinstance(c, InCaseList):
-        a = _get_path(elem, c.field)
-        lst = _get_path(case, c.case_list)
-        if a is None or lst is None:
-            return None
-        return a in lst
-    if isinstance(c, All):
-        return _and3([cond_py(p, elem, case, params) for p in c.parts])
-    return _or3([cond_py(p, elem, case, params) for p in c.parts])
+        field_of, list_of = _getter(c.field), _getter(c.case_list)
+
+        def in_case_list(elem: Any, case: Any) -> bool | None:
+            a, lst = field_of(elem), list_of(case)
+            return None if a is None or lst is None else a in lst
+
+        return in_case_list
+    fns = [cond_fn(p, params) for p in c.parts]
+    combine = _and3 if isinstance(c, All) else _or3
+    return lambda elem, case: combine([f(elem, case) for f in fns])
 
 
 def cond_sql(c: Cond, params: Params, var: str = "x",
@@ -252,8 +279,9 @@ class Path:
 
     path: str
 
-    def py(self, case: Any, params: Params, now: date) -> Value:
-        return _get_path(case, self.path)
+    def reader(self, params: Params) -> Reader:
+        get = _getter(self.path)
+        return lambda case, now: get(case)
 
     def sql(self, params: Params, now: date) -> str:
         return _sql_case_path(self.path)
@@ -276,19 +304,24 @@ class PainMap:
     absent: Value
     blank_is_absent: bool = False
 
-    def py(self, case: Any, params: Params, now: date) -> Value:
-        obj = _get(case, "pain")
-        if obj is None:
-            return None
-        parts = self.path.split(".")
-        for part in parts[:-1]:
-            obj = _get(obj, part)
+    def reader(self, params: Params) -> Reader:
+        *parents, last = _parts(self.path)
+        absent, blank_is_absent = self.absent, self.blank_is_absent
+
+        def read(case: Any, now: date) -> Value:
+            obj = _get(case, "pain")
             if obj is None:
-                return self.absent
-        value = _get(obj, parts[-1])
-        if value is None and self.blank_is_absent:
-            return self.absent
-        return value
+                return None
+            for part in parents:
+                obj = _get(obj, part)
+                if obj is None:
+                    return absent
+            value = _get(obj, last)
+            if value is None and blank_is_absent:
+                return absent
+            return value
+
+        return read
 
     def sql(self, params: Params, now: date) -> str:
         parts = self.path.split(".")
@@ -321,46 +354,63 @@ class Agg:
     #: treatment list is known to be empty); None keeps it unknown.
     empty: Value = None
 
-    def _matches(self, case: Any, params: Params) -> List[tuple[Any, bool | None]]:  # noqa: UP006
-        items = _get_path(case, self.list) or []
-        if self.where is None:
-            return [(e, True) for e in items]
-        return [(e, cond_py(self.where, e, case, params)) for e in items]
-
-    def py(self, case: Any, params: Params, now: date) -> Value:
-        if _get_path(case, self.list) is None:
-            return None
-        matches = self._matches(case, params)
+    def reader(self, params: Params) -> Reader:
+        items_of = _getter(self.list)
+        where = cond_fn(self.where, params) if self.where is not None else None
         if self.fn == "exists":
-            return _or3([m for _, m in matches])
+            def exists(case: Any, now: date) -> Value:
+                items = items_of(case)
+                if items is None:
+                    return None
+                return _or3([True if where is None else where(e, case) for e in items])
+
+            return exists
         if self.fn == "count":
-            return len([m for _, m in matches if m is True])
+            def count(case: Any, now: date) -> Value:
+                items = items_of(case)
+                if items is None:
+                    return None
+                return len(items) if where is None else sum(1 for e in items if where(e, case) is True)
+
+            return count
         assert self.value is not None
-        vals = [_get_path(e, self.value) for e, m in matches if m is True]
-        if not vals:
-            return self.empty
-        known = [v for v in vals if v is not None]
-        if not known:
-            return None
-        return max(known) if self.fn == "max" else min(known)
+        value_of, empty, pick = _getter(self.value), self.empty, max if self.fn == "max" else min
+
+        def extreme(case: Any, now: date) -> Value:
+            items = items_of(case)
+            if items is None:
+                return None
+            vals = [value_of(e) for e in items if where is None or where(e, case) is True]
+            if not vals:
+                return empty
+            known = [v for v in vals if v is not None]
+            return pick(known) if known else None
+
+        return extreme
 
     def params(self) -> set[str]:
         return cond_params(self.where)
 
 
-def _latest_matches(case: Any, lst: str, where: Cond | None, date_field: str, params: Params
-                    ) -> tuple[date, list[Any]] | None:
-    """(latest date, elements on it) among matching elements; None when that is unknowable:
-    list absent, nothing matches, or a matching element has no date."""
-    items = _get_path(case, lst)
-    if items is None:
-        return None
-    matched = [e for e in items if where is None or cond_py(where, e, case, params) is True]
-    dates = [_get_path(e, date_field) for e in matched]
-    if not dates or any(d is None for d in dates):
-        return None
-    latest = max(dates)
-    return latest, [e for e, d in zip(matched, dates, strict=True) if d == latest]
+def _latest_matches(lst: str, where: Cond | None, date_field: str, params: Params
+                    ) -> Callable[[Any], tuple[date, list[Any]] | None]:
+    """A reader of (latest date, elements on it) among matching elements; None when that is
+    unknowable: list absent, nothing matches, or a matching element has no date."""
+    items_of, date_of = _getter(lst), _getter(date_field)
+    match = cond_fn(where, params) if where is not None else None
+
+    def latest_matches(case: Any) -> tuple[date, list[Any]] | None:
+        items = items_of(case)
+        if items is None:
+            return None
+        matched = [e for e in items if match is None or match(e, case) is True]
+        dates = [date_of(e) for e in matched]
+        if not dates or any(d is None for d in dates):
+            return None
+        latest = max(dates)
+        return latest, [e for e, d in zip(matched, dates, strict=True) if d == latest]
+
+    return latest_matches
 
 
 @dataclass(frozen=True)
@@ -375,9 +425,14 @@ class MonthsSinceLatest:
     where: Cond | None = None
     date_field: str = "date"
 
-    def py(self, case: Any, params: Params, now: date) -> Value:
-        found = _latest_matches(case, self.list, self.where, self.date_field, params)
-        return None if found is None else (now - found[0]).days / DAYS_PER_MONTH
+    def reader(self, params: Params) -> Reader:
+        latest = _latest_matches(self.list, self.where, self.date_field, params)
+
+        def months(case: Any, now: date) -> Value:
+            found = latest(case)
+            return None if found is None else (now - found[0]).days / DAYS_PER_MONTH
+
+        return months
 
     def params(self) -> set[str]:
         return cond_params(self.where)
@@ -396,12 +451,17 @@ class LatestValue:
     where: Cond | None = None
     date_field: str = "date"
 
-    def py(self, case: Any, params: Params, now: date) -> Value:
-        found = _latest_matches(case, self.list, self.where, self.date_field, params)
-        if found is None:
-            return None
-        vals = {_get_path(e, self.value) for e in found[1]}
-        return vals.pop() if len(vals) == 1 else None
+    def reader(self, params: Params) -> Reader:
+        latest, value_of = _latest_matches(self.list, self.where, self.date_field, params), _getter(self.value)
+
+        def latest_value(case: Any, now: date) -> Value:
+            found = latest(case)
+            if found is None:
+                return None
+            vals = {value_of(e) for e in found[1]}
+            return vals.pop() if len(vals) == 1 else None
+
+        return latest_value
 
     def params(self) -> set[str]:
         return cond_params(self.where)

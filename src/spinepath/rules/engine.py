@@ -26,8 +26,8 @@ DEFERS_ALL = frozenset({"emergency", "urgent"})
 def evaluate_facts(plan: Plan, case: PatientCase, now: date) -> dict[str, Any]:
     """Every fact for this case (None = unknown), plus the policy's parameters."""
     env: dict[str, Any] = dict(plan.params)
-    for name, spec in plan.base:
-        env[name] = spec.py(case, plan.params, now)  # type: ignore[union-attr]
+    for name, read in plan.readers:
+        env[name] = read(case, now)
     for name, expr in plan.derived:
         env[name] = expr.evaluate(env)
     return env
@@ -94,9 +94,10 @@ class _Run:
 
     def row(self, r: Rule) -> a.CriterionResult:
         env = self.env
+        value = self.values[r.rule] if r.rule in self.values else self.value(r)
         return {
             "rule": r.rule, "section": r.section, "label": r.label, "when": r.when,
-            "result": _result(self.value(r)),
+            "result": _result(value),
             "facts": {n: env.get(n) for n in self.static.names[r.rule]},
             "missing": r.missing, "sources": self.static.refs[r.rule],
         }
@@ -197,8 +198,7 @@ def assess(
     options: list[a.Option] = []
     for pp in plan.procedures:
         p = pp.proc
-        values = {r.rule: run.value(r) for r in pp.decision_rules()}
-        d = decide(pp, values, defer_all or defer_some.get(p.id, []),
+        d = decide(pp, run.values, defer_all or defer_some.get(p.id, []),
                    unscreened_all + unscreened_some.get(p.id, []))
         if d.status != "deferred":
             for rule, w in d.unknown_rules:
@@ -207,8 +207,8 @@ def assess(
         cautions = [
             run.static.cautions[ca.id]
             for ca, r in plan.cautions
-            if live and (ca.applies_to == "all" or getattr(p, ca.applies_to)) and run.value(r) is True
-        ]
+            if (ca.applies_to == "all" or getattr(p, ca.applies_to)) and run.value(r) is True
+        ] if live else []
         options.append(a.Option.model_construct(
             procedure=p.id, name=p.name, status=d.status,  # type: ignore[arg-type]
             reasons=d.reasons, missing=d.missing,

@@ -12,7 +12,7 @@ from functools import cached_property
 from graphlib import TopologicalSorter
 from typing import Any
 
-from spinepath.case.spec import Derived, Spec
+from spinepath.case.spec import Derived, Reader, Spec
 from spinepath.knowledge import schema as s
 from spinepath.knowledge.checks import procedure_criteria
 from spinepath.knowledge.snapshot import Knowledge
@@ -74,6 +74,8 @@ class Plan:
     policy: s.Policy
     params: dict[str, Any]
     base: tuple[tuple[str, Spec], ...]
+    #: each base fact compiled for this policy (what single-case assessment runs)
+    readers: tuple[tuple[str, Reader], ...]
     derived: tuple[tuple[str, Criterion], ...]
     red_flags: tuple[RedFlagPlan, ...]
     phenotypes: tuple[tuple[s.Phenotype, Rule], ...]
@@ -198,7 +200,9 @@ def compile_plan(knowledge: Knowledge, policy_id: str | None = None) -> Plan:
             repeat_when=repeat_when, repeat=g("repeat.criteria"),
         ))
     plan = Plan(
-        knowledge=knowledge, policy=policy, params=params, base=tuple(base), derived=derived,
+        knowledge=knowledge, policy=policy, params=params, base=tuple(base),
+        readers=tuple((name, spec.reader(params)) for name, spec in base),  # type: ignore[union-attr]
+        derived=derived,
         red_flags=red_flags, phenotypes=phenotypes, cautions=cautions,
         procedures=tuple(sorted(procs, key=lambda pp: (pp.proc.ladder_step, pp.proc.invasiveness, pp.proc.id))),
     )
