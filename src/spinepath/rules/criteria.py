@@ -14,6 +14,7 @@ division (SQL engines disagree on division by zero), functions, subqueries.
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, cast
@@ -28,17 +29,17 @@ Env = Mapping[str, Any]
 Fn = Callable[[Env], Any]
 
 _CMP: dict[type[exp.Expression], tuple[str, Callable[[Any, Any], bool]]] = {
-    exp.EQ: ("=", lambda a, b: a == b),
-    exp.NEQ: ("<>", lambda a, b: a != b),
-    exp.GT: (">", lambda a, b: a > b),
-    exp.GTE: (">=", lambda a, b: a >= b),
-    exp.LT: ("<", lambda a, b: a < b),
-    exp.LTE: ("<=", lambda a, b: a <= b),
+    exp.EQ: ("=", operator.eq),
+    exp.NEQ: ("<>", operator.ne),
+    exp.GT: (">", operator.gt),
+    exp.GTE: (">=", operator.ge),
+    exp.LT: ("<", operator.lt),
+    exp.LTE: ("<=", operator.le),
 }
 _ARITH: dict[type[exp.Expression], Callable[[Any, Any], Any]] = {
-    exp.Add: lambda a, b: a + b,
-    exp.Sub: lambda a, b: a - b,
-    exp.Mul: lambda a, b: a * b,
+    exp.Add: operator.add,
+    exp.Sub: operator.sub,
+    exp.Mul: operator.mul,
 }
 
 ALLOWED_SYNTAX = (
@@ -52,16 +53,6 @@ def _and(values: list[Any]) -> bool | None:
     for v in values:
         if v is False:
             return False
-        if v is None:
-            result = None
-    return result
-
-
-def _or(values: list[Any]) -> bool | None:
-    result: bool | None = False
-    for v in values:
-        if v is True:
-            return True
         if v is None:
             result = None
     return result
@@ -180,14 +171,47 @@ def _compile(
         return not_
     if isinstance(node, (exp.And, exp.Or)):
         parts = _flatten(node, type(node))
-        fns = [c(p) for p in parts]
+        fns = tuple(c(p) for p in parts)
+        # Three-valued AND / OR as loops (no list per call): a few hundred rules run per case.
         if isinstance(node, exp.And):
-            return lambda env: _and([f(env) for f in fns])
-        return lambda env: _or([f(env) for f in fns])
+            def and_(env: Env) -> Any:
+                result: bool | None = True
+                for f in fns:
+                    v = f(env)
+                    if v is False:
+                        return False
+                    if v is None:
+                        result = None
+                return result
+
+            return and_
+
+        def or_(env: Env) -> Any:
+            result: bool | None = False
+            for f in fns:
+                v = f(env)
+                if v is True:
+                    return True
+                if v is None:
+                    result = None
+            return result
+
+        return or_
     binary = {**{k: op for k, (_, op) in _CMP.items()}, **_ARITH}
     if type(node) in binary and isinstance(node, exp.Binary):
-        return _strict(c(cast(exp.Expression, node.left)), c(cast(exp.Expression, node.right)),
-                       binary[type(node)])
+        left, right = cast(exp.Expression, node.left), cast(exp.Expression, node.right)
+        op = binary[type(node)]
+        if isinstance(left, exp.Column) and isinstance(right, exp.Literal | exp.Boolean):
+            # The commonest shape, ``fact >= 6``, without the two inner calls.
+            c(left)
+            name, const = left.name, c(right)({})
+
+            def fact_vs_literal(env: Env) -> Any:
+                a = env.get(name)
+                return None if a is None else op(a, const)
+
+            return fact_vs_literal
+        return _strict(c(left), c(right), op)
     if isinstance(node, exp.In):
         if node.args.get("query") or node.args.get("unnest") or node.args.get("field"):
             raise _bad(node, text, where)
