@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Annotated
 
@@ -13,6 +12,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from spinepath.api.errors import Forbidden, NotFound, Unauthenticated
+from spinepath.api.lane import ComputeLane
 from spinepath.api.security import LoginLimiter, Principal, TokenCache
 from spinepath.knowledge.snapshot import Knowledge
 from spinepath.settings import Settings
@@ -30,13 +30,8 @@ class Services:
     schema_head: str
     tokens: TokenCache
     logins: LoginLimiter
-    #: One thread per process for CPU-bound request work (assessment): requests queue in arrival
-    #: order, and the event loop stays free to read requests and write responses meanwhile. Run
-    #: on the loop itself, each batch of assessments delayed the next read, and a connection whose
-    #: request arrived just after the loop polled waited a whole extra batch every time (at 32
-    #: clients: p99 about twice p50; docs/performance.md §2). Idle, it costs one sleeping thread.
-    compute: ThreadPoolExecutor = field(
-        default_factory=lambda: ThreadPoolExecutor(max_workers=1, thread_name_prefix="spinepath-compute"))
+    #: CPU-bound request work (assessment) runs here, first come, first served (see lane.py)
+    lane: ComputeLane = field(default_factory=ComputeLane)
     _dummy_hash: list[str] = field(default_factory=list)
 
     def close(self) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import getpass
 import json
+import os
 import re
 import sys
 from collections.abc import Iterator
@@ -403,6 +404,11 @@ def run_server(settings: Settings, host: str, port: int, workers: int = 1) -> No
         from spinepath import load_knowledge
 
         load_knowledge(settings.content_dir, use_env=False)  # fail here, not in every worker
+        # Workers share one listening socket and libuv accepts every pending connection per
+        # wake-up, so one worker could take 24 of 32 clients (and each client's latency grows
+        # with its worker's share). One accept per wake-up spreads clients more evenly (a libuv
+        # setting, inherited by the worker processes).
+        os.environ.setdefault("UV_TCP_SINGLE_ACCEPT", "1")
         uvicorn.run("spinepath.cli.service:_app_factory", factory=True, host=host, port=port,
                     workers=workers, log_level="info")
 

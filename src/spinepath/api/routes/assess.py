@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 from typing import Annotated, Any
 
@@ -45,12 +44,11 @@ async def assess_case(
 
     Decision support for a clinician, not a diagnosis.
     """
-    body = await asyncio.get_running_loop().run_in_executor(svc.compute, _assessed, svc, case, policy, now)
-    return Response(body, media_type="application/json")
+    return Response(await svc.lane.run(_assessed, svc, case, policy, now), media_type="application/json")
 
 
 def _assessed(svc: Services, case: Any, policy: str | None, now: dt.date | None) -> bytes:
-    """Validate, assess and serialise: all the CPU work, run on the service's compute thread."""
+    """Validate, assess and serialise: all the CPU work, run in the service's compute lane."""
     parsed = case_from_body(case)
     try:
         result = assess(parsed, svc.knowledge, policy or svc.settings.default_policy, check_now(now))
