@@ -54,6 +54,11 @@ class _Static:
         for r in plan.all_rules():
             self.refs[r.rule] = _refs(r.sources)
             self.names[r.rule] = sorted(n for n in r.expr.names if n not in plan.params)
+        #: a criteria row's fixed parts, in output order, looked up once per row
+        self.row_parts = {r.rule: (r.section, r.label, r.when, self.names[r.rule], r.missing, self.refs[r.rule])
+                          for r in plan.all_rules()}
+        #: the rules every case evaluates, in trace (sorted) order
+        self.trace_order = sorted(r.rule for r in plan.always_evaluated)
         self.outcomes: dict[str, list[a.OutcomeItem]] = {
             pp.proc.id: [a.OutcomeItem(measure=o.measure, result=o.result, timepoint=o.timepoint,
                                        population=o.population, sources=_refs(o.sources))
@@ -93,14 +98,22 @@ class _Run:
         return self.values[r.rule]
 
     def row(self, r: Rule) -> a.CriterionResult:
-        env = self.env
-        value = self.values[r.rule] if r.rule in self.values else self.value(r)
+        env, rule = self.env, r.rule
+        section, label, when, names, missing, sources = self.static.row_parts[rule]
+        value = self.values[rule] if rule in self.values else self.value(r)
         return {
-            "rule": r.rule, "section": r.section, "label": r.label, "when": r.when,
-            "result": _result(value),
-            "facts": {n: env.get(n) for n in self.static.names[r.rule]},
-            "missing": r.missing, "sources": self.static.refs[r.rule],
+            "rule": rule, "section": section, "label": label, "when": when,
+            "result": _result(value), "facts": {n: env[n] for n in names},
+            "missing": missing, "sources": sources,
         }
+
+    def trace(self) -> dict[str, a.Result]:
+        """Every rule evaluated for this case, by id (sorted), with its result."""
+        values = self.values
+        order = self.static.trace_order
+        if len(values) > len(order):  # some cautions were evaluated too
+            order = sorted(values)
+        return {rule: _result(values[rule]) for rule in order}
 
     def unknown_base_facts(self, names: frozenset[str] | set[str]) -> set[str]:
         """Base facts behind an unknown result (derived facts are expanded)."""
@@ -231,7 +244,7 @@ def assess(
                               weight=round(gap_best[f]))
         for f in ranked
     ]
-    trace = {r: _result(v) for r, v in sorted(run.values.items())}
+    trace = run.trace()
     pol = plan.policy
     return a.Assessment.model_construct(
         case_id=case.id, assessed_on=today, policy=a.PolicyRef(id=pol.id, name=pol.name),
