@@ -379,12 +379,18 @@ def _ready_to_serve(app: FastAPI) -> FastAPI:
     return app
 
 
+WORKERS_ENV = "SPINEPATH_SERVE_WORKERS"
+
+
 def _app_factory() -> FastAPI:
     """For uvicorn workers (each process builds its app from the environment)."""
     from spinepath.api.app import create_app
+    from spinepath.api.balance import Balance
     from spinepath.settings import Settings
 
-    return _ready_to_serve(create_app(Settings()))
+    app = create_app(Settings())
+    app.add_middleware(Balance, workers=int(os.environ.get(WORKERS_ENV, "1")))
+    return _ready_to_serve(app)
 
 
 def run_server(settings: Settings, host: str, port: int, workers: int = 1) -> None:
@@ -404,10 +410,9 @@ def run_server(settings: Settings, host: str, port: int, workers: int = 1) -> No
         from spinepath import load_knowledge
 
         load_knowledge(settings.content_dir, use_env=False)  # fail here, not in every worker
-        # Workers share one listening socket and libuv accepts every pending connection per
-        # wake-up, so one worker could take 24 of 32 clients (and each client's latency grows
-        # with its worker's share). One accept per wake-up spreads clients more evenly (a libuv
-        # setting, inherited by the worker processes).
+        os.environ[WORKERS_ENV] = str(workers)  # each worker keeps to its share of clients (balance.py)
+        # libuv accepts every pending connection per wake-up, so one worker could take 31 of 32
+        # clients that connect at once; one accept per wake-up gives balance.py a better start.
         os.environ.setdefault("UV_TCP_SINGLE_ACCEPT", "1")
         uvicorn.run("spinepath.cli.service:_app_factory", factory=True, host=host, port=port,
                     workers=workers, log_level="info")
