@@ -7,6 +7,7 @@ configured), not by replacing the cache's own code."""
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -120,3 +121,28 @@ def test_an_entry_is_never_used_past_its_window(setup: Setup) -> None:
         assert (await cache.principal(setup.token)) is None
 
     asyncio.run(flow())
+
+
+def test_a_lookup_that_read_before_a_logout_does_not_bring_the_token_back(setup: Setup) -> None:
+    """The lookup reads the user, then (held here) a logout commits and clears the cache; the
+    lookup's now-stale answer must not be cached or returned."""
+    cache = setup.cache
+    read_done, logout_done = threading.Event(), threading.Event()
+
+    def hold_after_the_read(*_a: object) -> None:  # the read's transaction has ended (no locks held)
+        if not read_done.is_set():
+            read_done.set()
+            assert logout_done.wait(10)
+
+    event.listen(setup.sessions, "after_transaction_end", hold_after_the_read)
+    answer: list[object] = []
+    lookup = threading.Thread(target=lambda: answer.append(cache.lookup(setup.token)))
+    lookup.start()
+    assert read_done.wait(10)
+    with setup.sessions() as s, s.begin():
+        repo.revoke_token(s, setup.token)
+    cache.forget_token(setup.token)
+    logout_done.set()
+    lookup.join(10)
+    assert answer == [None]
+    assert cache.cached(setup.token) is None

@@ -31,8 +31,8 @@ def clean_text(value: str) -> str:
 
 
 def check_json_text(value: Any, path: str = "") -> str | None:
-    """The path of the first string (key or value) in a JSON value parsed from a request that
-    clean_text refuses, or of a number that is not finite."""
+    """The path of the first string (key or value) in a JSON value parsed from a request (so its
+    keys are strings) that clean_text refuses, or of a number that is not finite."""
     try:
         # The common case in C: a non-finite number raises, an unpaired surrogate fails to
         # encode, and NUL is always written escaped (literal text "\\u0000" is a false alarm,

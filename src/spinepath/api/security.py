@@ -69,6 +69,9 @@ class TokenCache:
         self.clock = clock
         self._entries: dict[str, tuple[Principal, float]] = {}
         self._pending: dict[str, asyncio.Task[Principal | None]] = {}
+        #: raised by every logout and disable; a lookup that read the database before one of
+        #: them may have read the old answer, so it reads again instead of caching it
+        self._generation = 0
 
     def cached(self, token: str) -> Principal | None:
         """The cached principal, if the entry is fresh; no database access."""
@@ -90,18 +93,27 @@ class TokenCache:
     def lookup(self, token: str) -> Principal | None:
         """Ask the database (blocking); cache a valid answer, forget an invalid one."""
         key = _key(token)
+        while True:
+            generation, started = self._generation, self.clock()
+            principal = self._read(token, key)
+            if principal is None:
+                self._entries.pop(key, None)
+                return None
+            if len(self._entries) >= self.max_entries:
+                self._entries.clear()
+            self._entries[key] = (principal, started + self.ttl)  # the window runs from the read
+            if generation == self._generation:
+                return principal  # no logout or disable since the read began: the answer stands
+            self._entries.pop(key, None)  # one did (its forget may have run before our store)
+
+    def _read(self, token: str, key: str) -> Principal | None:
         with self.sessions() as s:
             user = repo.user_for_token(s, token)
             if user is None:
-                self._entries.pop(key, None)
                 return None
             row = s.get(m.Token, key)
             expires = _aware(row.expires_at) if row is not None else datetime.now(UTC)
-            principal = Principal(user.id, user.username, user.role, user.patient_id, expires)
-        if len(self._entries) >= self.max_entries:
-            self._entries.clear()
-        self._entries[key] = (principal, self.clock() + self.ttl)
-        return principal
+            return Principal(user.id, user.username, user.role, user.patient_id, expires)
 
     async def principal(self, token: str) -> Principal | None:
         """The caller behind ``token``: from the cache when fresh, else from one shared lookup."""
@@ -133,9 +145,15 @@ class TokenCache:
             log.warning("token lookup failed: %s", type(exc).__name__)
 
     def forget_token(self, token: str) -> None:
+        """After a logout is committed: drop the entry and make lookups in flight read again."""
+        self._generation += 1
+        self._pending.pop(_key(token), None)
         self._entries.pop(_key(token), None)
 
     def forget_user(self, user_id: int) -> None:
+        """After an account is disabled (committed): as forget_token, for all of its tokens."""
+        self._generation += 1
+        self._pending.clear()
         for key, (principal, _) in list(self._entries.items()):
             if principal.user_id == user_id:
                 self._entries.pop(key, None)
