@@ -27,7 +27,6 @@ from rich.table import Table
 from spinepath.errors import DatabaseError, DatabaseNotMigrated, InputError
 
 if TYPE_CHECKING:
-    from fastapi import FastAPI
     from sqlalchemy.orm import Session, sessionmaker
 
     from spinepath.settings import Settings
@@ -354,45 +353,6 @@ def audit_cmd(
 # ------------------------------------------------------------------ serve
 
 
-def _ready_to_serve(app: FastAPI) -> FastAPI:
-    """Warm the per-process caches, then move everything built so far out of the garbage
-    collector's reach.
-
-    The knowledge base, compiled rule plans, routes and schemas are a large, long-lived object
-    graph. Left in the collected heap, every full (generation 2) collection walks all of it —
-    about 110 ms every few seconds under load, stalling every request in flight (at 4 concurrent
-    clients it was the whole p99: 742 ms before, 67 ms after). Frozen, a full collection takes
-    about 5 ms. Done only for a serving process (not in create_app), because frozen cycles are
-    never collected.
-    """
-    import datetime as dt
-    import gc
-
-    from spinepath.rules.engine import assess
-
-    svc = app.state.services
-    app.openapi()
-    for policy in svc.knowledge.policies:
-        assess({"age": 50, "pain": {"leg": {"nrs": 6}}}, svc.knowledge, policy, dt.date.today())
-    gc.collect()
-    gc.freeze()
-    return app
-
-
-WORKERS_ENV = "SPINEPATH_SERVE_WORKERS"
-
-
-def _app_factory() -> FastAPI:
-    """For uvicorn workers (each process builds its app from the environment)."""
-    from spinepath.api.app import create_app
-    from spinepath.api.balance import Balance
-    from spinepath.settings import Settings
-
-    app = create_app(Settings())
-    app.add_middleware(Balance, workers=int(os.environ.get(WORKERS_ENV, "1")))
-    return _ready_to_serve(app)
-
-
 def run_server(settings: Settings, host: str, port: int, workers: int = 1) -> None:
     """Check the database, build the app (which checks again) and run uvicorn until stopped."""
     out, _ = _consoles()
@@ -401,11 +361,12 @@ def run_server(settings: Settings, host: str, port: int, workers: int = 1) -> No
     import uvicorn
 
     from spinepath.api.app import create_app
+    from spinepath.api.worker import WORKERS_ENV, ready_to_serve
 
     out.print(f"spinepath serving [bold]http://{host}:{port}[/bold] (API docs: http://{host}:{port}/docs) "
               f"· database {mask_url(settings.url)} · Ctrl-C stops", highlight=False, soft_wrap=True)
     if workers == 1:
-        uvicorn.run(_ready_to_serve(create_app(settings)), host=host, port=port, log_level="info")
+        uvicorn.run(ready_to_serve(create_app(settings)), host=host, port=port, log_level="info")
     else:
         from spinepath import load_knowledge
 
@@ -414,7 +375,7 @@ def run_server(settings: Settings, host: str, port: int, workers: int = 1) -> No
         # libuv accepts every pending connection per wake-up, so one worker could take 31 of 32
         # clients that connect at once; one accept per wake-up gives balance.py a better start.
         os.environ.setdefault("UV_TCP_SINGLE_ACCEPT", "1")
-        uvicorn.run("spinepath.cli.service:_app_factory", factory=True, host=host, port=port,
+        uvicorn.run("spinepath.api.worker:app_factory", factory=True, host=host, port=port,
                     workers=workers, log_level="info")
 
 
