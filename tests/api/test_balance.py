@@ -14,21 +14,30 @@ from pathlib import Path
 import httpx
 import pytest
 
-from spinepath.api.balance import SHED_EVERY_S, Census, over_share, own_sockets, port_connections
+from spinepath.api.balance import (
+    SHED_EVERY_S,
+    Census,
+    _diag_established,
+    _proc_established,
+    over_share,
+    own_sockets,
+    port_connections,
+)
 from tests.support.server import cli, make_env, running_server
 
 pytestmark = pytest.mark.skipif(not Path("/proc/net/tcp").exists(), reason="needs Linux /proc")
 
 
 @contextmanager
-def connected_pairs(n: int) -> Iterator[tuple[int, list[socket.socket]]]:
+def connected_pairs(n: int, host: str = "127.0.0.1") -> Iterator[tuple[int, list[socket.socket]]]:
     """A listening port with ``n`` connections accepted in this process: (port, accepted sockets)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
     with ExitStack() as stack:
-        server = stack.enter_context(socket.create_server(("127.0.0.1", 0)))
+        server = stack.enter_context(socket.create_server((host, 0), family=family))
         port = server.getsockname()[1]
         accepted = []
         for _ in range(n):
-            stack.enter_context(socket.create_connection(("127.0.0.1", port)))
+            stack.enter_context(socket.create_connection((host, port)))
             conn, _ = server.accept()
             accepted.append(stack.enter_context(conn))
         yield port, accepted
@@ -41,6 +50,28 @@ def test_census_counts_established_connections_on_the_port_and_which_are_ours() 
         assert on_port <= own_sockets()
         accepted[0].close()
         assert len(port_connections(port)) == 2
+
+
+def _has_ipv6_loopback() -> bool:
+    try:
+        with socket.create_server(("::1", 0), family=socket.AF_INET6):
+            return True
+    except OSError:
+        return False
+
+
+@pytest.mark.parametrize("host", [
+    "127.0.0.1",
+    pytest.param("::1", marks=pytest.mark.skipif(not _has_ipv6_loopback(), reason="no IPv6 loopback")),
+])
+def test_the_kernel_query_and_the_proc_file_see_the_same_connections(host: str) -> None:
+    # The census asks sock_diag; /proc/net/tcp is its fallback. Both must name the same sockets.
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with connected_pairs(4, host) as (port, _):
+        fast = _diag_established(port, family)
+        assert len(fast) == 4
+        assert fast == _proc_established(port) == port_connections(port)
+        assert fast <= own_sockets()
 
 
 @pytest.mark.parametrize(("mine", "total", "workers", "over"), [
