@@ -9,7 +9,8 @@ from __future__ import annotations
 from datetime import date
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+import orjson
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 from typing_extensions import TypedDict
 
 Status = Literal[
@@ -142,3 +143,28 @@ class Assessment(Out):
     options: list[Option]
     gaps: list[Gap]
     trace: dict[str, Result] = Field(description="Every rule evaluated, by id, with its result")
+
+
+_PYDANTIC_JSON = TypeAdapter(Assessment)
+
+
+def assessment_json(result: Assessment) -> bytes:
+    """The Assessment as compact JSON, byte for byte what pydantic's ``dump_json`` writes.
+
+    Why: POST /assess writes a ~180 KB assessment per request, and pydantic's serialiser took a
+    quarter of a server worker's time. orjson walks the models already built (each through its
+    ``__dict__``, which holds the fields in declaration order) in about 40 % of that time. This
+    holds because the output models are plain: no aliases, custom serialisers or computed fields;
+    a property test compares both writers on generated cases. What orjson cannot write (an
+    integer beyond 64 bits in a fact) goes to pydantic instead.
+    """
+    try:
+        return orjson.dumps(result, default=_model_fields)
+    except orjson.JSONEncodeError:
+        return _PYDANTIC_JSON.dump_json(result)
+
+
+def _model_fields(obj: object) -> dict[str, Any]:
+    if isinstance(obj, BaseModel):
+        return obj.__dict__
+    raise TypeError(f"not JSON: {type(obj).__name__}")
