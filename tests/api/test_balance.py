@@ -74,6 +74,13 @@ def test_the_kernel_query_and_the_proc_file_see_the_same_connections(host: str) 
         assert fast <= own_sockets()
 
 
+def test_a_dump_the_kernel_refuses_is_an_error_not_an_empty_port() -> None:
+    # A failed dump may end in NLMSG_DONE with a negative errno; read as "no connections", it
+    # would switch balancing off instead of falling back to /proc.
+    with connected_pairs(2) as (port, _), pytest.raises(OSError):
+        _diag_established(port, socket.AF_INET, protocol=200)  # no sock_diag handler for it
+
+
 @pytest.mark.parametrize(("mine", "total", "workers", "over"), [
     (16, 32, 2, False), (17, 32, 2, True), (24, 32, 2, True), (17, 33, 2, False),
     (32, 32, 1, False), (9, 32, 4, True), (8, 32, 4, False), (0, 0, 2, False),
