@@ -1,6 +1,6 @@
 """Benchmark: POST /assess under 32 concurrent clients, server and load generator on one machine.
 
-    .venv/bin/python bench/bench_api.py [--duration 20] [--runs 3] [--connections 32] [--workers 2]
+    .venv/bin/python bench/bench_api.py [--duration 20] [--runs 5] [--connections 32] [--workers 2]
 
 Starts `spinepath serve --workers 2` on a fresh migrated SQLite database (a clinician user, a
 real token) and, after a warm-up, runs wrk (Debian package `wrk`; installed with apt-get if
@@ -154,7 +154,7 @@ def run_wrk(wrk: str, script: Path, url: str, args: argparse.Namespace, port: in
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--duration", type=int, default=20)
-    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--connections", type=int, default=32)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--workers", type=int, default=2)
