@@ -42,8 +42,8 @@ def ready_to_serve(app: FastAPI) -> FastAPI:
 #: collection ran about every 0.3 s: 2 ms each, and 25-50 ms once long-lived caches had grown.
 #: Measured per worker over 10 s at 32 clients (5,700 requests): about 4,000 young, 370 middle
 #: and 35 full collections before (1.4 s in all with grown caches; p99 75 ms); one young
-#: collection of about 10 ms after (p99 37 ms, the grown caches still in place). Cyclic garbage is still collected, once 20,000
-#: objects' worth has built up.
+#: collection of about 10 ms after (p99 37 ms, the grown caches still in place). Cyclic garbage
+#: is still collected, once 20,000 objects' worth has built up.
 YOUNG_GC_THRESHOLD = 20_000
 
 
